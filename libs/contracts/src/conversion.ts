@@ -1,0 +1,86 @@
+/**
+ * The partner-agnostic conversion event: what the mapper writes to `conversions.v1` and
+ * the dispatcher turns into partner requests. Plain data, Avro-encodable (see conversionSchema.ts).
+ */
+
+export const ConversionKinds = [
+  'SALE_FIRST', // first invoice of a subscription (billing_reason subscription_create)
+  'SALE_RECURRING', // renewal (subscription_cycle)
+  'SALE_OTHER', // other invoice reasons (subscription_update, manual, ...): reason in saleReason
+  'SALE_ONE_TIME', // checkout session in payment mode
+  'TRANSACTION', // charge-based tracking (PartnerStack / Tracknow style)
+  'REFUND_FULL',
+  'REFUND_PARTIAL',
+  'REVERSAL', // a failed charge undoes its transaction
+  'CUSTOMER_IDENTITY', // who a Stripe customer is to the partners
+] as const;
+export type ConversionKind = (typeof ConversionKinds)[number];
+
+export const isSaleKind = (k: ConversionKind): boolean =>
+  k === 'SALE_FIRST' || k === 'SALE_RECURRING' || k === 'SALE_OTHER' || k === 'SALE_ONE_TIME' ||
+  k === 'TRANSACTION';
+
+export interface Attribution {
+  readonly clickId: string | null;
+  readonly partnerKey: string | null;
+  readonly customerKey: string | null;
+  readonly promoCode: string | null;
+  /** SHA-256 hex of the lower-cased, trimmed email: partners take hashes, the stream never carries plain email. */
+  readonly emailSha256: string | null;
+}
+
+export interface LineItem {
+  readonly sku: string;
+  readonly description: string | null;
+  readonly productId: string | null;
+  readonly priceId: string | null;
+  readonly quantity: number;
+  readonly unitAmountMinor: number;
+  /** quantity × unit price, after line discounts, before tax. */
+  readonly amountMinor: number;
+}
+
+export interface Conversion {
+  /** Deterministic: the same Stripe facts always give the same id, so replays dedupe. */
+  readonly conversionId: string;
+  readonly kind: ConversionKind;
+  /** Stripe's billing_reason for invoice-based sales, else null. */
+  readonly saleReason: string | null;
+  readonly sourceEventIds: readonly string[];
+  readonly integrationId: string;
+  readonly stripeAccount: string | null;
+  readonly livemode: boolean;
+  /** Epoch milliseconds when it happened at Stripe. */
+  readonly occurredAt: number;
+  /** Epoch milliseconds when ingest received the webhook (or backfill read it). */
+  readonly receivedAt: number;
+  /** Invoice id for subscriptions, checkout session id for one-time sales. */
+  readonly orderId: string;
+  readonly customerId: string | null;
+  readonly subscriptionId: string | null;
+  readonly chargeId: string | null;
+  readonly attribution: Attribution;
+  readonly attributed: boolean;
+  readonly currency: string;
+  /** What the customer paid (or what was refunded), in minor units. */
+  readonly amountMinor: number;
+  readonly taxMinor: number;
+  readonly discountMinor: number;
+  readonly lineItems: readonly LineItem[];
+  /** Epoch milliseconds before which no partner may be told (refund holds). */
+  readonly notBefore: number;
+}
+
+/** Amount net of tax, what most partners commission on. */
+export const amountExcludingTax = (c: Conversion): number => c.amountMinor - c.taxMinor;
+
+/**
+ * Held conversions go through the scheduler and reach the dispatcher on `conversions.due.v1`;
+ * all others are dispatched straight from `conversions.v1`. Decided from the record alone
+ * (no clock), so every service and every replay agrees.
+ */
+export const requiresHold = (c: Pick<Conversion, 'notBefore' | 'receivedAt'>): boolean =>
+  c.notBefore > c.receivedAt;
+
+export const hasAttribution = (a: Attribution): boolean =>
+  Boolean(a.clickId || a.partnerKey || a.customerKey || a.promoCode || a.emailSha256);

@@ -1,0 +1,87 @@
+/**
+ * Avro schema of `Conversion`, registered under the topic-name strategy subjects
+ * (`<topic>-value`) with BACKWARD compatibility: add fields only with defaults, add enum
+ * symbols only at the end.
+ */
+export const CONVERSION_SCHEMA_NAMESPACE = 'io.stripeaffiliates.conversions.v1';
+
+const nullableString = (name: string, doc?: string) => ({
+  name,
+  type: ['null', 'string'],
+  default: null,
+  ...(doc ? { doc } : {}),
+});
+
+export const conversionAvroSchema = {
+  type: 'record',
+  name: 'Conversion',
+  namespace: CONVERSION_SCHEMA_NAMESPACE,
+  doc: 'A partner-agnostic affiliate conversion derived from Stripe events.',
+  fields: [
+    { name: 'conversionId', type: 'string' },
+    {
+      name: 'kind',
+      type: {
+        type: 'enum',
+        name: 'ConversionKind',
+        symbols: [
+          'SALE_FIRST', 'SALE_RECURRING', 'SALE_OTHER', 'SALE_ONE_TIME', 'TRANSACTION',
+          'REFUND_FULL', 'REFUND_PARTIAL', 'REVERSAL', 'CUSTOMER_IDENTITY',
+        ],
+      },
+    },
+    nullableString('saleReason', 'Stripe billing_reason of the invoice'),
+    { name: 'sourceEventIds', type: { type: 'array', items: 'string' } },
+    { name: 'integrationId', type: 'string' },
+    nullableString('stripeAccount'),
+    { name: 'livemode', type: 'boolean' },
+    { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    { name: 'receivedAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    { name: 'orderId', type: 'string' },
+    nullableString('customerId'),
+    nullableString('subscriptionId'),
+    nullableString('chargeId'),
+    {
+      name: 'attribution',
+      type: {
+        type: 'record',
+        name: 'Attribution',
+        fields: [
+          nullableString('clickId'),
+          nullableString('partnerKey'),
+          nullableString('customerKey'),
+          nullableString('promoCode'),
+          nullableString('emailSha256'),
+        ],
+      },
+    },
+    { name: 'attributed', type: 'boolean' },
+    { name: 'currency', type: 'string', doc: 'ISO 4217, upper case' },
+    { name: 'amountMinor', type: 'long', doc: 'integer, minor units of currency' },
+    { name: 'taxMinor', type: 'long', default: 0 },
+    { name: 'discountMinor', type: 'long', default: 0 },
+    {
+      name: 'lineItems',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'LineItem',
+          fields: [
+            { name: 'sku', type: 'string' },
+            nullableString('description'),
+            nullableString('productId'),
+            nullableString('priceId'),
+            { name: 'quantity', type: 'int' },
+            { name: 'unitAmountMinor', type: 'long' },
+            { name: 'amountMinor', type: 'long' },
+          ],
+        },
+      },
+    },
+    { name: 'notBefore', type: { type: 'long', logicalType: 'timestamp-millis' } },
+  ],
+} as const;
+
+/** Subject under Confluent's TopicNameStrategy. */
+export const valueSubject = (topic: string): string => `${topic}-value`;

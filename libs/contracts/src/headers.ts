@@ -1,0 +1,12 @@
+/** Kafka record headers written by ingest on every raw Stripe event. */
+export const RawEventHeaders = {
+  integrationId: 'x-integration-id',
+  eventId: 'x-stripe-event-id',
+  eventType: 'x-stripe-event-type',
+  apiVersion: 'x-stripe-api-version',
+  livemode: 'x-stripe-livemode',
+  account: 'x-stripe-account',
+  receivedAt: 'x-received-at',
+} as const;
+
+export type RawEventHeaderName = (typeof RawEventHeaders)[keyof typeof RawEventHeaders];

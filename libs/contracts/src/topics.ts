@@ -1,0 +1,50 @@
+/** Every Kafka topic of the system. Nothing else in the repo spells a topic name. */
+export const Topics = {
+  /** Stripe's webhook bodies, byte for byte, as verified by ingest. */
+  stripeEvents: 'stripe.events.v1',
+  /** Partner-agnostic conversions (Avro, Confluent wire format). */
+  conversions: 'conversions.v1',
+  /** Conversions whose hold has ended, released by the scheduler. */
+  conversionsDue: 'conversions.due.v1',
+  /** One record per dispatch attempt. */
+  dispatchOutcomes: 'dispatch.outcomes.v1',
+  /** Conversions a destination would not take after the last try. */
+  dispatchDeadLetters: 'dispatch.dlq.v1',
+} as const;
+
+export type TopicId = keyof typeof Topics;
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/**
+ * Partition counts are fixed at creation (keys hash onto them), so they are picked for the
+ * largest consumer group expected: one partition per consumer instance at most.
+ */
+const partitionsOf: Record<TopicId, number> = {
+  stripeEvents: 12,
+  conversions: 12,
+  conversionsDue: 12,
+  dispatchOutcomes: 6,
+  dispatchDeadLetters: 3,
+};
+
+/**
+ * A prefix lets several deployments (or test runs) share one cluster without sharing topics.
+ * It is the only way a topic name varies.
+ */
+export const topicName = (id: TopicId, prefix = ''): string => `${prefix}${Topics[id]}`;
+
+export const topicSpecs = (prefix = '', retentionMs = 30 * 24 * 3600 * 1000): TopicSpec[] =>
+  (Object.keys(Topics) as TopicId[]).map((id) => ({
+    name: topicName(id, prefix),
+    partitions: partitionsOf[id],
+    config: {
+      // Stripe keeps events 30 days; replay and backfill are promised over the same window.
+      'retention.ms': String(retentionMs),
+      'cleanup.policy': 'delete',
+    },
+  }));

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from './logger.js';
+
+export type Pool = pg.Pool;
+
+const MIGRATION_LOCK = 7_301_913_571; // any constant shared by all services
+const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+export const createPool = (databaseUrl: string, max = 10): pg.Pool => {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5_000 });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+};
+
+/**
+ * Apply the versioned migrations in libs/runtime/migrations. Safe to call from every service
+ * at start: a blocking advisory lock makes concurrent starts apply each file once.
+ */
+export const migrate = async (databaseUrl: string, log: Logger): Promise<void> => {
+  // node-pg-migrate's own lock fails fast when another instance migrates; we wait instead.
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await runner({
+      dbClient: client,
+      noLock: true,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: 'schema_migrations',
+      count: Infinity,
+      singleTransaction: true,
+      log: (msg: string) => log.debug({ component: 'migrations' }, msg),
+    });
+    if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  } finally {
+    await client.end(); // ends the session, which releases the advisory lock
+  }
+};

@@ -1,0 +1,68 @@
+import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
+import { topicSpecs } from '@sas/contracts';
+import type { Logger } from './logger.js';
+
+const toPinoLevel = (level: logLevel): 'error' | 'warn' | 'info' | 'debug' => {
+  switch (level) {
+    case logLevel.ERROR:
+    case logLevel.NOTHING:
+      return 'error';
+    case logLevel.WARN:
+      return 'warn';
+    case logLevel.INFO:
+      return 'info';
+    default:
+      return 'debug';
+  }
+};
+
+/** A KafkaJS client that logs through pino. */
+export const createKafka = (p: { brokers: string[]; clientId: string; log: Logger } & Partial<KafkaConfig>): Kafka => {
+  const { brokers, clientId, log, ...rest } = p;
+  const kafkaLog = log.child({ component: 'kafkajs' });
+  return new Kafka({
+    brokers,
+    clientId,
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = entry;
+      kafkaLog[toPinoLevel(level)]({ namespace, ...extra }, message);
+    },
+    retry: { initialRetryTime: 200, retries: 8 },
+    ...rest,
+  });
+};
+
+/** Create the system's topics if they are missing; existing topics are left as they are. */
+export const ensureTopics = async (kafka: Kafka, prefix: string, replicationFactor = 1): Promise<void> => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topicSpecs(prefix).filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor,
+        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+};
+
+/**
+ * Idempotent producer with acks from all in-sync replicas (KafkaJS's default acks = -1):
+ * a write is acknowledged only once it is durable.
+ */
+export const createDurableProducer = (kafka: Kafka): Producer =>
+  kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner, // murmur2, as Java clients, so keys land alike
+  });

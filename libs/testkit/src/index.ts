@@ -1,0 +1,5 @@
+export * from './stripeFixtures.js';
+export * from './signing.js';
+export * from './waitFor.js';
+export * from './impactStub.js';
+export * from './stackEndpoints.js';

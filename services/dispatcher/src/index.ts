@@ -1,0 +1,3 @@
+export { startDispatcher, type RunningDispatcher } from './service.js';
+export { dispatcherEnv, type DispatcherConfig } from './config.js';
+export { impactRequest } from './core/partners/impact.js';

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { baseEnv, port } from '@sas/runtime';
+
+export const ingestEnv = z.object({
+  ...baseEnv,
+  INGEST_HOST: z.string().default('127.0.0.1'),
+  INGEST_PORT: port(3000),
+  /** Public base URL Stripe posts to; printed at start. */
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  SECRETS_KEY: z.string().min(1, 'set SECRETS_KEY to 32 random bytes in base64 (openssl rand -base64 32)'),
+  SECRETS_KEY_PREVIOUS: z.string().optional(),
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  SECRETS_CACHE_MS: z.coerce.number().int().nonnegative().default(10_000),
+});
+export type IngestConfig = z.infer<typeof ingestEnv>;

@@ -1,0 +1,3 @@
+export { startMapper, type RunningMapper } from './service.js';
+export { mapperEnv, type MapperConfig } from './config.js';
+export { toConversions } from './core/toConversions.js';
