@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm test: typecheck, then every test (unit, integration and end-to-end) against the real
+# stack, which the vitest global setup finds (environment), starts with testcontainers
+# (Docker) or brings up natively (scripts/stack.sh). Ends with "N passed, N failed".
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+[ -d node_modules ] || npm ci --no-audit --no-fund
+
+echo "== typecheck"
+npx tsc -p tsconfig.json --noEmit
+
+mkdir -p .stack
+report=.stack/vitest-report.json
+rm -f "$report"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+
+if [ -f "$report" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  ' "$report"
+else
+  echo "0 passed, 1 failed"
+  [ "$status" -ne 0 ] || status=1
+fi
+exit "$status"
