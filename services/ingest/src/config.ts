@@ -12,6 +12,9 @@ export const ingestEnv = z.object({
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  PRODUCE_MAX_BATCH: z.coerce.number().int().positive().default(500),
+  /** Events waiting for Kafka beyond which ingest sheds load with 503 instead of growing memory. */
+  MAX_PENDING_EVENTS: z.coerce.number().int().positive().default(5_000),
   SECRETS_CACHE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });
 export type IngestConfig = z.infer<typeof ingestEnv>;
