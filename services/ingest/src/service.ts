@@ -1,4 +1,4 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { topicName } from '@sas/contracts';
 import {
   createDurableProducer, createKafka, createPool, createSecretBox, createTtlCache, ensureTopics,
@@ -11,6 +11,8 @@ import { webhookRoute } from './webhookRoute.js';
 
 export interface RunningIngest {
   readonly url: string;
+  /** The fastify instance, for `inject` in tests. */
+  readonly app: Pick<FastifyInstance, "inject">;
   /** Stop accepting, answer every request in flight, flush the producer. */
   stop(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export const startIngest = async (config: IngestConfig, log: Logger): Promise<Ru
 
   return {
     url: address,
+    app,
     stop: async () => {
       await app.close(); // stops accepting; in-flight requests finish, each after its own write
       await publisher.drain();
