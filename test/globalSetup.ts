@@ -29,7 +29,10 @@ const dockerReachable = (): Promise<boolean> => {
 const withTestcontainers = async (): Promise<{ endpoints: StackEndpoints; stop: () => Promise<void> }> => {
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
   const env = await new DockerComposeEnvironment(repoRoot, 'docker-compose.yml')
-    .withWaitStrategy('registry', Wait.forHttp('/apis/ccompat/v7/subjects', 8081))
+    .withWaitStrategy('kafka-1', Wait.forHealthCheck())
+    .withWaitStrategy('postgres-1', Wait.forHealthCheck())
+    .withWaitStrategy('apicurio-1', Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
+    .withWaitStrategy('stripe-mock-1', Wait.forListeningPorts())
     .up();
   return {
     endpoints: { kafkaBrokers: '127.0.0.1:9092', schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7', databaseUrl: 'postgres://postgres:postgres@127.0.0.1:5432/affiliate', stripeApiBase: 'http://127.0.0.1:12111', source: 'testcontainers' },
