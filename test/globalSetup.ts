@@ -11,7 +11,7 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const fromEnvironment = (): StackEndpoints | null => {
   const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, STRIPE_API_BASE } = process.env;
   if (!KAFKA_BROKERS || !SCHEMA_REGISTRY_URL || !DATABASE_URL) return null;
-  return { kafkaBrokers: KAFKA_BROKERS, schemaRegistryUrl: SCHEMA_REGISTRY_URL, databaseUrl: DATABASE_URL, stripeApiBase: STRIPE_API_BASE ?? 'http://127.0.0.1:12111', source: 'environment' };
+  return { kafkaBrokers: KAFKA_BROKERS, schemaRegistryUrl: SCHEMA_REGISTRY_URL, databaseUrl: DATABASE_URL, stripeApiBase: STRIPE_API_BASE ?? 'http://127.0.0.1:12111', source: 'environment', kafkaLibs: process.env.KAFKA_LIBS ?? null };
 };
 
 const dockerReachable = (): Promise<boolean> => {
@@ -35,7 +35,7 @@ const withTestcontainers = async (): Promise<{ endpoints: StackEndpoints; stop: 
     .withWaitStrategy('stripe-mock-1', Wait.forListeningPorts())
     .up();
   return {
-    endpoints: { kafkaBrokers: '127.0.0.1:9092', schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7', databaseUrl: 'postgres://postgres:postgres@127.0.0.1:5432/affiliate', stripeApiBase: 'http://127.0.0.1:12111', source: 'testcontainers' },
+    endpoints: { kafkaBrokers: '127.0.0.1:9092', schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7', databaseUrl: 'postgres://postgres:postgres@127.0.0.1:5432/affiliate', stripeApiBase: 'http://127.0.0.1:12111', source: 'testcontainers', kafkaLibs: null },
     stop: async () => { await env.down(); },
   };
 };
@@ -50,7 +50,7 @@ const withNativeStack = (): StackEndpoints => {
     if (!v) throw new Error(`scripts/stack.sh env did not print ${k}`);
     return v;
   };
-  return { kafkaBrokers: need('KAFKA_BROKERS'), schemaRegistryUrl: need('SCHEMA_REGISTRY_URL'), databaseUrl: need('DATABASE_URL'), stripeApiBase: need('STRIPE_API_BASE'), source: 'native' };
+  return { kafkaBrokers: need('KAFKA_BROKERS'), schemaRegistryUrl: need('SCHEMA_REGISTRY_URL'), databaseUrl: need('DATABASE_URL'), stripeApiBase: need('STRIPE_API_BASE'), source: 'native', kafkaLibs: vars.KAFKA_LIBS ?? null };
 };
 
 export default async function setup(project: TestProject) {

@@ -26,7 +26,11 @@ export const createKafka = (p: { brokers: string[]; clientId: string; log: Logge
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...extra } = entry;
-      kafkaLog[toPinoLevel(level)]({ namespace, ...extra }, message);
+      // KafkaJS warns on every idempotent producer with finite retries. We keep them finite so a
+      // send fails and is answered (503, redelivery) instead of hanging; the duplicates that
+      // can follow are what deterministic ids and the dedupe downstream are for.
+      const known = message?.startsWith('Limiting retries for the idempotent producer');
+      kafkaLog[known ? 'debug' : toPinoLevel(level)]({ namespace, ...extra }, message);
     },
     retry: { initialRetryTime: 200, retries: 8 },
     ...rest,

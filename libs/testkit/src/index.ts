@@ -3,3 +3,4 @@ export * from './signing.js';
 export * from './waitFor.js';
 export * from './impactStub.js';
 export * from './stackEndpoints.js';
+export * from './privateKafka.js';

@@ -7,6 +7,8 @@ export interface StackEndpoints {
   readonly databaseUrl: string;
   readonly stripeApiBase: string;
   readonly source: 'environment' | 'testcontainers' | 'native';
+  /** Kafka's jars, when the native stack fetched them: chaos tests start private brokers from them. */
+  readonly kafkaLibs: string | null;
 }
 
 declare module 'vitest' {
