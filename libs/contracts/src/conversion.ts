@@ -27,6 +27,8 @@ export interface Attribution {
   readonly promoCode: string | null;
   /** SHA-256 hex of the lower-cased, trimmed email: partners take hashes, the stream never carries plain email. */
   readonly emailSha256: string | null;
+  /** PartnerStack product_key, when the merchant tags it in metadata. */
+  readonly productKey: string | null;
 }
 
 export interface LineItem {
@@ -69,6 +71,12 @@ export interface Conversion {
   readonly lineItems: readonly LineItem[];
   /** Epoch milliseconds before which no partner may be told (refund holds). */
   readonly notBefore: number;
+  /** Refunds: Stripe's refund id (re_...), so two partial refunds of one order are two actions. */
+  readonly refundId: string | null;
+  /** Refunds and reversals: what the original order amounted to, in minor units. */
+  readonly orderAmountMinor: number | null;
+  /** Refunds: everything refunded on the order so far, this refund included (partners that take a new total). */
+  readonly refundedTotalMinor: number | null;
 }
 
 /** Amount net of tax, what most partners commission on. */

@@ -52,6 +52,7 @@ export const conversionAvroSchema = {
           nullableString('customerKey'),
           nullableString('promoCode'),
           nullableString('emailSha256'),
+          nullableString('productKey'),
         ],
       },
     },
@@ -80,6 +81,9 @@ export const conversionAvroSchema = {
       },
     },
     { name: 'notBefore', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    nullableString('refundId', 'Stripe refund id for refunds'),
+    { name: 'orderAmountMinor', type: ['null', 'long'], default: null, doc: 'original order amount, for refunds and reversals' },
+    { name: 'refundedTotalMinor', type: ['null', 'long'], default: null, doc: 'cumulative refunded on the order, this refund included' },
   ],
 } as const;
 

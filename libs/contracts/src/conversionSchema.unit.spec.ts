@@ -17,7 +17,7 @@ const sample: Conversion = {
   customerId: 'cus_1',
   subscriptionId: 'sub_1',
   chargeId: null,
-  attribution: { clickId: 'click', partnerKey: null, customerKey: null, promoCode: null, emailSha256: null },
+  attribution: { clickId: 'click', partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null },
   attributed: true,
   currency: 'USD',
   amountMinor: 2_000,
@@ -27,6 +27,9 @@ const sample: Conversion = {
     { sku: 'Subscription', description: 'Pro', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 2_000, amountMinor: 2_000 },
   ],
   notBefore: 1_700_000_001_000,
+  refundId: null,
+  orderAmountMinor: null,
+  refundedTotalMinor: null,
 };
 
 describe('conversion Avro schema', () => {

@@ -33,6 +33,8 @@ export const migrate = async (databaseUrl: string, log: Logger): Promise<void> =
       migrationsTable: 'schema_migrations',
       count: Infinity,
       singleTransaction: true,
+      // Services evolve in parallel branches; a file numbered below one already applied still runs.
+      checkOrder: false,
       log: (msg: string) => log.debug({ component: 'migrations' }, msg),
     });
     if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');

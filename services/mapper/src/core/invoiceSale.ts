@@ -75,6 +75,7 @@ export const invoiceSale = (inv: Json, ctx: MapContext): Conversion | null => {
     customerKey: null,
     promoCode: null,
     emailSha256: sha256Email(str(inv.customer_email)),
+    productKey: null,
   };
   // When the sale happened: paid_at; the seed's finalized_at can precede payment by days.
   const occurredSec = int(path(inv, 'status_transitions', 'paid_at')) ?? int(path(inv, 'status_transitions', 'finalized_at')) ?? ctx.eventCreatedSec;
@@ -101,5 +102,8 @@ export const invoiceSale = (inv: Json, ctx: MapContext): Conversion | null => {
     discountMinor: discount,
     lineItems: lineItemsOf(inv),
     notBefore: ctx.receivedAt,
+    refundId: null,
+    orderAmountMinor: null,
+    refundedTotalMinor: null,
   };
 };

@@ -9,10 +9,11 @@ const conversion = (o: Partial<Conversion> = {}): Conversion => ({
   integrationId: 'int_1', stripeAccount: null, livemode: false,
   occurredAt: Date.UTC(2025, 10, 24, 16, 0, 0), receivedAt: Date.UTC(2025, 10, 24, 16, 0, 1),
   orderId: 'in_123', customerId: 'cus_9', subscriptionId: 'sub_1', chargeId: null,
-  attribution: { clickId: 'IRclk', partnerKey: null, customerKey: null, promoCode: null, emailSha256: 'a'.repeat(64) },
+  attribution: { clickId: 'IRclk', partnerKey: null, customerKey: null, promoCode: null, emailSha256: 'a'.repeat(64), productKey: null },
   attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0,
   lineItems: [{ sku: 'price_1', description: 'Pro plan', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
   notBefore: Date.UTC(2025, 10, 24, 16, 0, 1),
+  refundId: null, orderAmountMinor: null, refundedTotalMinor: null,
   ...o,
 });
 
@@ -91,7 +92,7 @@ describe('impactRequest', () => {
   });
 
   it('adds promo code and discount when present, omits absent optional fields', () => {
-    const c = conversion({ discountMinor: 500, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: 'SPRING', emailSha256: null } });
+    const c = conversion({ discountMinor: 500, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: 'SPRING', emailSha256: null, productKey: null } });
     const f = formOf(impactRequest(c, destination()));
     expect(f).toMatchObject({ OrderPromoCode: 'SPRING', OrderDiscount: '5.00' });
     expect(f).not.toHaveProperty('ClickId');
@@ -101,7 +102,7 @@ describe('impactRequest', () => {
   it.each([
     { name: 'refunds (Actions API, dispatcher issue)', c: conversion({ kind: 'REFUND_FULL' }), d: destination(), skip: /REFUND_FULL/ },
     { name: 'identity events', c: conversion({ kind: 'CUSTOMER_IDENTITY' }), d: destination(), skip: /CUSTOMER_IDENTITY/ },
-    { name: 'no attribution key at all', c: conversion({ customerId: null, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: null, emailSha256: null } }), d: destination(), skip: /attribution key/ },
+    { name: 'no attribution key at all', c: conversion({ customerId: null, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null } }), d: destination(), skip: /attribution key/ },
     { name: 'missing auth token', c: conversion(), d: destination({}, {}), skip: /authToken/ },
   ])('skips with a reason: $name', ({ c, d, skip }) => {
     const r = impactRequest(c, d);
