@@ -10,6 +10,10 @@ export const Topics = {
   dispatchOutcomes: 'dispatch.outcomes.v1',
   /** Conversions a destination would not take after the last try. */
   dispatchDeadLetters: 'dispatch.dlq.v1',
+  /** Raw events the mapper could not map (poison), with the reason. */
+  mapperDeadLetters: 'mapper.dlq.v1',
+  /** Dispatch attempts waiting for their next try, so a failing partner blocks no partition. */
+  dispatchRetries: 'dispatch.retry.v1',
 } as const;
 
 export type TopicId = keyof typeof Topics;
@@ -30,6 +34,8 @@ const partitionsOf: Record<TopicId, number> = {
   conversionsDue: 12,
   dispatchOutcomes: 6,
   dispatchDeadLetters: 3,
+  mapperDeadLetters: 3,
+  dispatchRetries: 6,
 };
 
 /**

@@ -4,3 +4,5 @@ export * from './waitFor.js';
 export * from './impactStub.js';
 export * from './stackEndpoints.js';
 export * from './privateKafka.js';
+export * from './stripeEventFixtures.js';
+export * from './partnerStubs/index.js';
