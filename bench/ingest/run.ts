@@ -1,0 +1,114 @@
+/**
+ * bench/ingest: signed ~3 KB Stripe events for a fixed time against (a) ingest with the real
+ * broker (acks=all) and (b) a bare fastify route that only parses the same body, in one run,
+ * with autocannon on the same machine. Prints one JSON line last.
+ *   npm run bench:ingest            (BENCH_SECONDS, BENCH_CONNECTIONS to change the load)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createIntegration, createLogger, createPool, createSecretBox, migrate, parseKey } from '@sas/runtime';
+import { TEST_SECRETS_KEY, invoicePaidEvent, randomWebhookSecret, stripeSignature, uniqueId, waitFor } from '@sas/testkit';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const env = (k: string) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set: run through "npm run bench:ingest" (it sources scripts/stack.sh env)`);
+  return v;
+};
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const integrationId = uniqueId('bench_');
+const secret = randomWebhookSecret();
+const log = createLogger('bench', 'warn');
+await migrate(env('DATABASE_URL'), log);
+const pool = createPool(env('DATABASE_URL'));
+await createIntegration(pool, createSecretBox(parseKey(TEST_SECRETS_KEY)), { id: integrationId, name: 'bench', webhookSecrets: [secret] });
+await pool.end();
+
+// ~3 KB events, each signed now (valid for the 300 s tolerance, longer than the run).
+const bodies = Array.from({ length: 2_000 }, () => {
+  const e = invoicePaidEvent({ description: 'Pro plan, annual, 12 seats (at $49.00 / month)' }) as Record<string, unknown>;
+  const inv = (e.data as { object: Record<string, unknown> }).object;
+  inv.metadata = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`meta_key_${i}`, `value-${i}-${'x'.repeat(70)}`]));
+  const body = JSON.stringify(e);
+  return { body, signature: stripeSignature(body, secret) };
+});
+const avgBytes = Math.round(bodies.reduce((n, b) => n + b.body.length, 0) / bodies.length);
+
+const start = (script: string, extraEnv: Record<string, string>): Promise<ChildProcess> =>
+  new Promise((resolve, reject) => {
+    const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', () => resolve(child));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+
+const load = async (url: string) => {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    requests: [{
+      setupRequest: (req) => {
+        const b = bodies[i++ % bodies.length]!;
+        return { ...req, body: b.body, headers: { 'content-type': 'application/json', 'stripe-signature': b.signature } };
+      },
+    }],
+  });
+  return { perS: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total };
+};
+
+const rssMb = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+};
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100/s)
+};
+
+// (b) bare route
+const bare = await start(`${root}/bench/ingest/bareServer.ts`, { PORT: '3199' });
+const bareRun = await load('http://127.0.0.1:3199/webhooks/stripe/x');
+bare.kill('SIGTERM');
+
+// (a) ingest with the real broker
+const ingest = fork(`${root}/services/ingest/src/main.ts`, [], {
+  // BENCH_CPU_PROF=dir writes a V8 CPU profile of ingest there, to see what limits it.
+  execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+  env: { ...process.env, INGEST_PORT: '3198', KAFKA_TOPIC_PREFIX: `${integrationId}.`, SECRETS_KEY: TEST_SECRETS_KEY, LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+});
+await waitFor(async () => ((await fetch('http://127.0.0.1:3198/readyz').catch(() => null))?.ok ? true : undefined), { timeoutMs: 60_000, what: 'ingest ready' });
+const cpuBefore = cpuSeconds(ingest.pid!);
+const ingestRun = await load(`http://127.0.0.1:3198/webhooks/stripe/${integrationId}`);
+const cpu = (cpuSeconds(ingest.pid!) - cpuBefore) / seconds;
+const mem = rssMb(ingest.pid!);
+const metrics = await (await fetch('http://127.0.0.1:3198/metrics')).text();
+const batches = /ingest_produce_batch_size_count (\d+)/.exec(metrics)?.[1];
+const batched = /ingest_produce_batch_size_sum (\d+)/.exec(metrics)?.[1];
+ingest.kill('SIGTERM');
+await new Promise((r) => ingest.once('exit', r));
+
+console.error(JSON.stringify({
+  detail: {
+    seconds, connections, avg_body_bytes: avgBytes,
+    ingest: { ...ingestRun, cpu_cores: Number(cpu.toFixed(2)), rss_peak_mb: mem.peak, mean_batch: batches ? Number(batched) / Number(batches) : null },
+    bare: bareRun,
+  },
+}));
+console.log(JSON.stringify({
+  bench: 'ingest',
+  events_per_s: Math.round(ingestRun.perS),
+  bare_per_s: Math.round(bareRun.perS),
+  ratio: Number((ingestRun.perS / bareRun.perS).toFixed(2)),
+  p99_ms: ingestRun.p99,
+  rss_mb: mem.rss,
+}));
+process.exit(0);
