@@ -1,7 +1,11 @@
-import { hasAttribution, normalizeCurrency, type Attribution, type Conversion, type ConversionKind, type LineItem } from '@sas/contracts';
-import { conversionIdOf, sha256Email } from './conversionId.js';
-import { arr, idOf, int, obj, path, str, type Json } from './stripeRead.js';
+import type { Conversion, ConversionKind, LineItem } from '@sas/contracts';
+import { attributionOf, firstOf, hintsFromMetadata, type Hints } from './attribution.js';
+import { conversionOf, MappingError } from './conversionBase.js';
+import { conversionIdOf } from './conversionId.js';
+import type { MapFacts, StoredAttribution } from './facts.js';
 import type { MapContext } from './mapContext.js';
+import { firstPromoCode, invoicePromoRefs } from './promo.js';
+import { arr, idOf, int, obj, path, str, type Json } from './stripeRead.js';
 
 const kindOf = (billingReason: string | null): ConversionKind => {
   switch (billingReason) {
@@ -16,7 +20,8 @@ export const subscriptionOfInvoice = (inv: Json): string | null =>
   idOf(inv.subscription) ?? idOf(path(inv, 'parent', 'subscription_details', 'subscription'));
 
 const subscriptionMetadataOf = (inv: Json): Json | null =>
-  obj(path(inv, 'subscription_details', 'metadata')) ?? obj(path(inv, 'parent', 'subscription_details', 'metadata'));
+  obj(path(inv, 'subscription_details', 'metadata')) ?? obj(path(inv, 'parent', 'subscription_details', 'metadata')) ??
+  obj(path(inv, 'subscription', 'metadata'));
 
 /** Price id of an invoice line in both shapes: `line.price` and basil's `line.pricing.price_details.price`. */
 const priceOfLine = (line: Json): string | null =>
@@ -24,13 +29,21 @@ const priceOfLine = (line: Json): string | null =>
 const productOfLine = (line: Json): string | null =>
   idOf(path(line, 'price', 'product')) ?? idOf(path(line, 'pricing', 'price_details', 'product'));
 
+/** basil sends unit_amount_decimal as a string ("4900" or "4900.5"); only whole minor units are kept exact. */
+const decimalMinor = (v: unknown): number | null => {
+  const s = str(v);
+  if (!s || !/^\d+(\.0+)?$/.test(s)) return null;
+  return Number.parseInt(s, 10);
+};
+
 const lineItemsOf = (inv: Json): LineItem[] =>
   arr(path(inv, 'lines', 'data')).flatMap((l) => {
     const line = obj(l);
     if (!line) return [];
     const quantity = int(line.quantity) ?? 1;
     const amount = int(line.amount) ?? 0;
-    const unit = int(path(line, 'price', 'unit_amount')) ?? int(path(line, 'pricing', 'unit_amount_decimal')) ??
+    const lineDiscount = arr(line.discount_amounts).reduce<number>((s, d) => s + (int(obj(d)?.amount) ?? 0), 0);
+    const unit = int(path(line, 'price', 'unit_amount')) ?? decimalMinor(path(line, 'pricing', 'unit_amount_decimal')) ??
       (quantity > 0 ? Math.round(amount / quantity) : amount);
     const priceId = priceOfLine(line);
     const productId = productOfLine(line);
@@ -41,19 +54,21 @@ const lineItemsOf = (inv: Json): LineItem[] =>
       priceId,
       quantity,
       unitAmountMinor: unit,
-      amountMinor: amount,
+      amountMinor: amount - lineDiscount,
     }];
   });
 
-/** Click id precedence: first line's metadata (the seed's place), then subscription, then invoice metadata. */
-const clickIdOf = (inv: Json): string | null => {
-  const firstLine = obj(arr(path(inv, 'lines', 'data'))[0]);
-  const sources = [obj(firstLine?.metadata), subscriptionMetadataOf(inv), obj(inv.metadata)];
-  for (const m of sources) {
-    const v = str(m?.impact_click_id) ?? str(m?.irclickid) ?? str(m?.click_id);
-    if (v) return v;
-  }
-  return null;
+/**
+ * Hints of an invoice, most specific first: line metadata (the seed's place, first line first),
+ * subscription metadata, invoice metadata; email from customer_email; promotion code.
+ */
+export const invoiceHints = (inv: Json, facts: MapFacts): Hints => {
+  const lines = arr(path(inv, 'lines', 'data')).map((l) => hintsFromMetadata(obj(l)?.metadata));
+  const promoCode = firstPromoCode(invoicePromoRefs(inv), facts.promoCodes, facts.invoicePromoCodes);
+  return firstOf(...lines, hintsFromMetadata(subscriptionMetadataOf(inv)), hintsFromMetadata(inv.metadata), {
+    email: str(inv.customer_email),
+    promoCode,
+  });
 };
 
 const taxOf = (inv: Json): number => {
@@ -62,48 +77,34 @@ const taxOf = (inv: Json): number => {
   return arr(inv.total_taxes).reduce<number>((sum, t) => sum + (int(obj(t)?.amount) ?? 0), 0);
 };
 
+export const invoiceSaleId = (integrationId: string, invoiceId: string): string => conversionIdOf(integrationId, 'sale', invoiceId);
+
 /** A paid invoice → one subscription sale (first, recurring or other, by billing_reason). */
-export const invoiceSale = (inv: Json, ctx: MapContext): Conversion | null => {
+export const invoiceSale = (inv: Json, ctx: MapContext, facts: MapFacts, hints: Hints, storedRows: readonly StoredAttribution[]): Conversion => {
   const invoiceId = str(inv.id);
   const currency = str(inv.currency);
   const amountPaid = int(inv.amount_paid);
-  if (!invoiceId || !currency || amountPaid === null) return null;
+  if (!invoiceId || !currency || amountPaid === null) {
+    throw new MappingError('CNV_ERR_INVOICE', 'invoice without id, currency or integer amount_paid');
+  }
   const billingReason = str(inv.billing_reason);
-  const attribution: Attribution = {
-    clickId: clickIdOf(inv),
-    partnerKey: null,
-    customerKey: null,
-    promoCode: null,
-    emailSha256: sha256Email(str(inv.customer_email)),
-    productKey: null,
-  };
   // When the sale happened: paid_at; the seed's finalized_at can precede payment by days.
   const occurredSec = int(path(inv, 'status_transitions', 'paid_at')) ?? int(path(inv, 'status_transitions', 'finalized_at')) ?? ctx.eventCreatedSec;
   const discount = arr(inv.total_discount_amounts).reduce<number>((s, d) => s + (int(obj(d)?.amount) ?? 0), 0);
-  return {
-    conversionId: conversionIdOf(ctx.integrationId, 'sale', invoiceId),
+  return conversionOf({
+    conversionId: invoiceSaleId(ctx.integrationId, invoiceId),
     kind: kindOf(billingReason),
     saleReason: billingReason,
-    sourceEventIds: [ctx.eventId],
-    integrationId: ctx.integrationId,
-    stripeAccount: ctx.stripeAccount,
-    livemode: ctx.livemode,
-    occurredAt: occurredSec * 1000,
-    receivedAt: ctx.receivedAt,
+    occurredSec,
     orderId: invoiceId,
     customerId: idOf(inv.customer),
     subscriptionId: subscriptionOfInvoice(inv),
     chargeId: idOf(inv.charge),
-    attribution,
-    attributed: hasAttribution(attribution),
-    currency: normalizeCurrency(currency),
+    ...attributionOf(hints, storedRows),
+    currency,
     amountMinor: amountPaid,
     taxMinor: taxOf(inv),
     discountMinor: discount,
     lineItems: lineItemsOf(inv),
-    notBefore: ctx.receivedAt,
-    refundId: null,
-    orderAmountMinor: null,
-    refundedTotalMinor: null,
-  };
+  }, ctx);
 };

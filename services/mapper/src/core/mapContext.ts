@@ -1,4 +1,6 @@
 /** What the mapper knows besides the event itself: where it came from and the integration's choices. */
+export type ChargeTracking = 'off' | 'all' | 'non_invoice';
+
 export interface MapContext {
   readonly integrationId: string;
   readonly eventId: string;
@@ -9,4 +11,10 @@ export interface MapContext {
   readonly receivedAt: number;
   readonly saleTrigger: 'invoice.paid' | 'invoice.payment_succeeded';
   readonly refundHoldSeconds: number;
+  /**
+   * How charges count (default 'off'): 'off' sales come from invoices and checkout only;
+   * 'all' every captured charge is a TRANSACTION, invoices and checkouts only feed attribution;
+   * 'non_invoice' invoices are sales and a charge counts only when it pays no invoice.
+   */
+  readonly chargeTracking?: ChargeTracking;
 }

@@ -1,21 +1,130 @@
 import type { Conversion, StripeEventEnvelope } from '@sas/contracts';
-import { invoiceSale } from './invoiceSale.js';
+import { mergeStored, NO_HINTS, type Hints } from './attribution.js';
+import { chargeHints, chargeRefunds, chargeReversal, chargeTransaction, legacyInvoiceOfCharge } from './chargeEvents.js';
+import { checkoutHints, checkoutSale, isCheckoutPaid } from './checkoutSale.js';
+import { customerHints, customerIdentity, previousAttributes } from './customerIdentity.js';
+import type { Effect } from './effects.js';
+import { NO_FACTS, type MapFacts, type StoredAttribution } from './facts.js';
+import { invoiceHints, invoiceSale, subscriptionOfInvoice } from './invoiceSale.js';
 import type { MapContext } from './mapContext.js';
+import { idOf, str, type Json } from './stripeRead.js';
+
+export interface Decision {
+  readonly conversions: Conversion[];
+  readonly effects: Effect[];
+}
+
+/** The event types the mapper reads: the union of what the seeds' platforms listen to. */
+export const HandledEventTypes = [
+  'invoice.paid', 'invoice.payment_succeeded',
+  'checkout.session.completed', 'checkout.session.async_payment_succeeded',
+  'charge.succeeded', 'charge.captured', 'charge.updated', 'charge.refunded', 'charge.failed',
+  'customer.created', 'customer.updated',
+] as const;
 
 /**
- * A Stripe event → zero or more conversions. Pure; an event it does not handle maps to [].
- * (Checkout, charges, refunds and customers arrive with the mapper issue.)
+ * Where a customer's hints are kept: the customer id, and the payment intent too, so a guest
+ * checkout (no customer) still attributes the charge and refund that follow it.
  */
-export const toConversions = (event: StripeEventEnvelope, ctx: MapContext): Conversion[] => {
+export const attributionKeysOf = (event: StripeEventEnvelope): string[] => {
+  const o = event.data.object;
+  const keys: string[] = [];
+  const customer = event.type.startsWith('customer.') ? str(o.id) : idOf(o.customer);
+  if (customer) keys.push(customer);
+  const pi = event.type.startsWith('checkout.') || event.type.startsWith('charge.') ? idOf(o.payment_intent) : null;
+  if (pi) keys.push(pi);
+  return keys;
+};
+
+const rowsOf = (keys: readonly string[], facts: MapFacts): StoredAttribution[] =>
+  keys.flatMap((k) => (facts.stored[k] ? [facts.stored[k]!] : []));
+
+const storeEffects = (keys: readonly string[], hints: Hints, identityAtSec: number | null, facts: MapFacts, eventId: string): Effect[] =>
+  keys.flatMap((key) => {
+    const row = mergeStored(facts.stored[key] ?? null, hints, identityAtSec);
+    return row ? [{ type: 'attribution' as const, key, row, sourceEventId: eventId }] : [];
+  });
+
+/**
+ * A Stripe event → conversions and the state changes they imply. Pure: every lookup
+ * (attribution store, bookkeeping, Stripe API) arrives in `facts`. An event it does not
+ * handle maps to nothing. Attribution precedence (README): the event's own object, most
+ * specific first, then the store; the store is filled first-touch, except customer events,
+ * which overwrite.
+ */
+export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFacts = NO_FACTS): Decision => {
+  const o: Json = event.data.object;
+  const keys = attributionKeysOf(event);
+  const stored = rowsOf(keys, facts);
+  const tracking = ctx.chargeTracking ?? 'off';
   switch (event.type) {
     case 'invoice.paid':
     case 'invoice.payment_succeeded': {
-      // One trigger per integration, so one invoice is never counted from both events.
-      if (event.type !== ctx.saleTrigger) return [];
-      const sale = invoiceSale(event.data.object, ctx);
-      return sale ? [sale] : [];
+      const hints = invoiceHints(o, facts);
+      const invoiceId = str(o.id);
+      const link = invoiceId
+        ? { orderId: invoiceId, kind: 'invoice' as const, subscriptionId: subscriptionOfInvoice(o), customerId: idOf(o.customer) }
+        : null;
+      const links: Effect[] = link
+        ? [idOf(o.charge), idOf(o.payment_intent), invoiceId].flatMap((ref) => (ref ? [{ type: 'orderLink' as const, ref, ...link }] : []))
+        : [];
+      // One trigger per integration, so one invoice is never counted from both events; with
+      // 'all' charge tracking the invoice's charge is what counts.
+      const counts = event.type === ctx.saleTrigger && tracking !== 'all';
+      return {
+        conversions: counts ? [invoiceSale(o, ctx, facts, hints, stored)] : [],
+        effects: [...storeEffects(keys, hints, null, facts, ctx.eventId), ...links],
+      };
+    }
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
+      const hints = checkoutHints(o, facts);
+      const sessionId = str(o.id);
+      const pi = idOf(o.payment_intent);
+      const links: Effect[] = sessionId && pi && o.mode === 'payment'
+        ? [{ type: 'orderLink', ref: pi, orderId: sessionId, kind: 'checkout', subscriptionId: null, customerId: idOf(o.customer) }]
+        : [];
+      // mode=subscription is left to the invoice; its attribution is recorded above for it.
+      const counts = o.mode === 'payment' && isCheckoutPaid(o) && tracking === 'off';
+      return {
+        conversions: counts ? [checkoutSale(o, ctx, facts, hints, stored)] : [],
+        effects: [...storeEffects(keys, hints, null, facts, ctx.eventId), ...links],
+      };
+    }
+    case 'charge.succeeded':
+    case 'charge.captured':
+    case 'charge.updated':
+    case 'charge.refunded':
+    case 'charge.failed': {
+      const hints = chargeHints(o);
+      const legacy = legacyInvoiceOfCharge(o);
+      const chargeId = str(o.id);
+      const links: Effect[] = chargeId && legacy.invoiceId
+        ? [{ type: 'orderLink', ref: chargeId, orderId: legacy.invoiceId, kind: 'invoice', subscriptionId: facts.chargeOrder?.subscriptionId ?? null, customerId: idOf(o.customer) }]
+        : [];
+      const r = event.type === 'charge.refunded'
+        ? chargeRefunds(o, previousAttributes(event.data), ctx, facts, hints, stored)
+        : event.type === 'charge.failed'
+          ? chargeReversal(o, ctx, facts, hints, stored)
+          : chargeTransaction(o, ctx, facts, hints, stored);
+      return { conversions: r.conversions, effects: [...storeEffects(keys, hints, null, facts, ctx.eventId), ...links, ...r.effects] };
+    }
+    case 'customer.created':
+    case 'customer.updated': {
+      const hints = customerHints(o);
+      const previous = previousAttributes(event.data);
+      return {
+        conversions: customerIdentity(o, event.type, previous, ctx, hints, stored),
+        effects: storeEffects(keys, hints, event.created, facts, ctx.eventId),
+      };
     }
     default:
-      return [];
+      return { conversions: [], effects: [] };
   }
 };
+
+/** A Stripe event → zero or more conversions (the effects left aside). */
+export const toConversions = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFacts = NO_FACTS): Conversion[] =>
+  decide(event, ctx, facts).conversions;
+
+export { NO_HINTS };

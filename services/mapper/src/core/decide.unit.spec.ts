@@ -1,0 +1,337 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseStripeEventEnvelope, type LineItem, type StripeEventEnvelope } from '@sas/contracts';
+import {
+  chargeEvent, checkoutSessionCompletedEvent, customerEvent, invoicePaidEvent, invoicePaymentSucceededEvent,
+} from '@sas/testkit';
+import { mergeStored, NO_HINTS } from './attribution.js';
+import { MappingError } from './conversionBase.js';
+import { NO_FACTS, type MapFacts, type StoredAttribution } from './facts.js';
+import type { MapContext } from './mapContext.js';
+import { decide } from './toConversions.js';
+
+const RECEIVED = 1_700_000_001_000;
+const ctx = (o: Partial<MapContext> = {}): MapContext => ({
+  integrationId: 'int_1', eventId: 'evt_1', eventCreatedSec: 1_700_000_000, stripeAccount: null, livemode: false,
+  receivedAt: RECEIVED, saleTrigger: 'invoice.paid', refundHoldSeconds: 3600, chargeTracking: 'off', ...o,
+});
+const facts = (o: Partial<MapFacts> = {}): MapFacts => ({ ...NO_FACTS, ...o });
+const ev = (raw: unknown): StripeEventEnvelope => {
+  const p = parseStripeEventEnvelope(JSON.parse(JSON.stringify(raw)));
+  if (!p.ok) throw new Error(p.reason);
+  return p.event;
+};
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const stored = (o: Partial<StoredAttribution> = {}): StoredAttribution => ({
+  clickId: null, partnerKey: null, customerKey: null, productKey: null, promoCode: null, email: null, identityAt: null, ...o,
+});
+const line = (o: Partial<LineItem> = {}): LineItem => ({
+  sku: 'prod_A', description: 'T-shirt', productId: 'prod_A', priceId: 'price_A', quantity: 1, unitAmountMinor: 2_000, amountMinor: 2_000, ...o,
+});
+
+describe('decide: checkout.session.completed', () => {
+  it.each([
+    {
+      name: 'payment mode, several line items from the API, a promotion code, tax excluded from lines',
+      given: checkoutSessionCompletedEvent({ id: 'cs_1', customer: 'cus_1', amountSubtotal: 5_000, discount: 500, tax: 450, promotionCode: 'promo_1', clientReferenceId: 'tn_click_9', paymentIntent: 'pi_1' }),
+      facts: facts({ lineItems: [line(), line({ sku: 'prod_B', productId: 'prod_B', priceId: 'price_B', quantity: 3, unitAmountMinor: 1_000, amountMinor: 2_500 })], promoCodes: { promo_1: 'FALL20' } }),
+      then: {
+        kind: 'SALE_ONE_TIME', orderId: 'cs_1', customerId: 'cus_1', currency: 'USD', amountMinor: 4_950, taxMinor: 450, discountMinor: 500,
+        attributed: true, attribution: { clickId: 'tn_click_9', promoCode: 'FALL20', emailSha256: sha('jenny.rosen@example.com') },
+        notBefore: RECEIVED, subscriptionId: null,
+      },
+      lines: 2,
+    },
+    {
+      name: 'JPY stays in yen (zero-decimal): ¥4,900 is 4900, never 49.00',
+      given: checkoutSessionCompletedEvent({ id: 'cs_2', currency: 'jpy', amountSubtotal: 4_900 }),
+      facts: facts({ lineItems: [line({ unitAmountMinor: 4_900, amountMinor: 4_900 })] }),
+      then: { kind: 'SALE_ONE_TIME', currency: 'JPY', amountMinor: 4_900 },
+      lines: 1,
+    },
+    {
+      name: 'KWD three-decimal: 12.345 KWD is 12345',
+      given: checkoutSessionCompletedEvent({ id: 'cs_3', currency: 'kwd', amountSubtotal: 12_345 }),
+      facts: facts(),
+      then: { currency: 'KWD', amountMinor: 12_345 },
+      lines: 1,
+    },
+    {
+      name: 'no API key: one line for the whole order, sale kept; guest with null email is unattributed',
+      given: checkoutSessionCompletedEvent({ id: 'cs_4', customer: null, email: null, amountSubtotal: 3_000, discount: 1_000 }),
+      facts: facts(),
+      then: { customerId: null, attributed: false, attribution: { clickId: null, emailSha256: null }, amountMinor: 2_000 },
+      lines: 1,
+    },
+  ])('$name', ({ given, facts: f, then, lines }) => {
+    const { conversions } = decide(ev(given), ctx(), f);
+    expect(conversions).toHaveLength(1);
+    expect(conversions[0]).toMatchObject(then);
+    expect(conversions[0]!.lineItems).toHaveLength(lines);
+  });
+
+  it('the fallback line is the subtotal after discounts', () => {
+    const [c] = decide(ev(checkoutSessionCompletedEvent({ amountSubtotal: 3_000, discount: 1_000, tax: 100 })), ctx()).conversions;
+    expect(c!.lineItems).toEqual([{ sku: 'order', description: null, productId: null, priceId: null, quantity: 1, unitAmountMinor: 3_000, amountMinor: 2_000 }]);
+  });
+
+  it.each([
+    { name: 'subscription mode', o: { mode: 'subscription' as const } },
+    { name: 'unpaid (async payment pending)', o: { paymentStatus: 'unpaid' as const } },
+    { name: 'charge tracking counts the charge instead', o: {}, tracking: 'all' as const },
+    { name: 'charge tracking (non-invoice) counts the charge instead', o: {}, tracking: 'non_invoice' as const },
+  ])('no sale for $name, but its attribution is recorded', ({ o, tracking }) => {
+    const e = ev(checkoutSessionCompletedEvent({ ...o, customer: 'cus_S', clientReferenceId: 'clk_S', metadata: { partner_key: 'pk_1' } }));
+    const d = decide(e, ctx({ chargeTracking: tracking ?? 'off' }));
+    expect(d.conversions).toEqual([]);
+    expect(d.effects).toContainEqual(expect.objectContaining({
+      type: 'attribution', key: 'cus_S', row: expect.objectContaining({ clickId: 'clk_S', partnerKey: 'pk_1', email: 'jenny.rosen@example.com' }),
+    }));
+  });
+
+  it('async_payment_succeeded completes an unpaid session with the same id as a paid one', () => {
+    const a = decide(ev(checkoutSessionCompletedEvent({ id: 'cs_async', type: 'checkout.session.async_payment_succeeded' })), ctx()).conversions[0]!;
+    const b = decide(ev(checkoutSessionCompletedEvent({ id: 'cs_async' })), ctx({ eventId: 'evt_2' })).conversions[0]!;
+    expect(a.conversionId).toBe(b.conversionId);
+  });
+
+  it('a guest checkout keeps its hints under the payment intent and links it to the session', () => {
+    const d = decide(ev(checkoutSessionCompletedEvent({ id: 'cs_g', customer: null, paymentIntent: 'pi_g', clientReferenceId: 'clk_g' })), ctx());
+    expect(d.effects).toEqual(expect.arrayContaining([
+      expect.objectContaining({ type: 'attribution', key: 'pi_g' }),
+      expect.objectContaining({ type: 'orderLink', ref: 'pi_g', orderId: 'cs_g', kind: 'checkout' }),
+    ]));
+  });
+});
+
+describe('decide: invoices with the attribution store', () => {
+  it.each([
+    { name: 'own click id beats the store', clickId: 'clk_own', store: stored({ clickId: 'clk_store', partnerKey: 'pk' }), then: { clickId: 'clk_own', partnerKey: 'pk' } },
+    { name: 'no click on the invoice: the customer\'s stored click', clickId: null, store: stored({ clickId: 'clk_store', email: 'a@b.c' }), then: { clickId: 'clk_store' } },
+    { name: 'no hint anywhere but the invoice email', clickId: null, store: null, then: { clickId: null, emailSha256: sha('jane.doe@example.com') } },
+  ])('$name', ({ clickId, store, then }) => {
+    const e = ev(invoicePaidEvent({ customer: 'cus_I', clickId }));
+    const [c] = decide(e, ctx(), facts({ stored: store ? { cus_I: store } : {} })).conversions;
+    expect(c!.attribution).toMatchObject(then);
+    expect(c!.attributed).toBe(true);
+  });
+
+  it('a sale with no hint at all is emitted and marked unattributed', () => {
+    const [c] = decide(ev(invoicePaidEvent({ clickId: null, customerEmail: null })), ctx()).conversions;
+    expect(c).toMatchObject({ attributed: false, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: null, emailSha256: null } });
+  });
+
+  it.each(['legacy', 'basil'] as const)('reads the promotion code of a %s invoice discount', (shape) => {
+    const raw = invoicePaidEvent({ shape });
+    const inv = raw.data.object as Record<string, unknown>;
+    if (shape === 'legacy') inv.discount = { id: 'di_1', object: 'discount', promotion_code: 'promo_9', coupon: { id: 'co_1' } };
+    else inv.discounts = [{ id: 'di_1', object: 'discount', promotion_code: { id: 'promo_9', object: 'promotion_code', code: 'SPRING' } }];
+    const [c] = decide(ev(raw), ctx(), facts({ promoCodes: { promo_9: 'SPRING' } })).conversions;
+    expect(c!.attribution.promoCode).toBe('SPRING');
+  });
+
+  it('reads impact\'s seed spelling impact_Click_Id on subscription metadata (keys compared lower-cased)', () => {
+    const raw = invoicePaidEvent({ clickId: null });
+    (raw.data.object as { subscription_details: { metadata: Record<string, string> } }).subscription_details.metadata = { impact_Click_Id: 'IR-seed' };
+    expect(decide(ev(raw), ctx()).conversions[0]!.attribution.clickId).toBe('IR-seed');
+  });
+
+  it('invoice.payment_succeeded is the sale only where chosen; the other event still records hints and links', () => {
+    const e = ev(invoicePaymentSucceededEvent({ id: 'in_ps', customer: 'cus_ps' }));
+    expect(decide(e, ctx({ saleTrigger: 'invoice.payment_succeeded' })).conversions).toHaveLength(1);
+    const d = decide(e, ctx({ saleTrigger: 'invoice.paid' }));
+    expect(d.conversions).toEqual([]);
+    expect(d.effects).toContainEqual(expect.objectContaining({ type: 'orderLink', ref: 'in_ps', orderId: 'in_ps', kind: 'invoice' }));
+  });
+
+  it('with every charge tracked, an invoice is not a sale too (never counted twice)', () => {
+    expect(decide(ev(invoicePaidEvent()), ctx({ chargeTracking: 'all' })).conversions).toEqual([]);
+  });
+});
+
+describe('decide: charges → transactions', () => {
+  const succeeded = (o: Parameters<typeof chargeEvent>[1] = {}) => ev(chargeEvent('charge.succeeded', { id: 'ch_1', customer: 'cus_C', ...o }));
+  it.each([
+    { name: 'tracking off: nothing', e: succeeded(), tracking: 'off' as const, f: facts(), count: 0 },
+    { name: 'tracking all: one transaction', e: succeeded(), tracking: 'all' as const, f: facts(), count: 1 },
+    { name: 'charge.captured of the same charge once recorded: nothing more', e: ev(chargeEvent('charge.captured', { id: 'ch_1' })), tracking: 'all' as const,
+      f: facts({ transaction: { status: 'recorded', conversionId: 'cnv_x', orderId: 'ch_1', amountMinor: 2_000, currency: 'USD', sourceEventId: 'evt_0' } }), count: 0 },
+    { name: 'charge.updated of an unrecorded captured charge: one transaction', e: ev(chargeEvent('charge.updated', { id: 'ch_1' })), tracking: 'all' as const, f: facts(), count: 1 },
+    { name: 'an uncaptured authorisation is not money yet', e: succeeded({ captured: false }), tracking: 'all' as const, f: facts(), count: 0 },
+    { name: 'a charge already failed (events out of order): nothing', e: succeeded(), tracking: 'all' as const,
+      f: facts({ transaction: { status: 'failed', conversionId: null, orderId: null, amountMinor: null, currency: null, sourceEventId: 'evt_f' } }), count: 0 },
+    { name: 'non_invoice, legacy charge paying an invoice: left to the invoice', e: succeeded({ invoice: 'in_1' }), tracking: 'non_invoice' as const, f: facts(), count: 0 },
+    { name: 'non_invoice, legacy charge with invoice null: counted', e: succeeded({ invoice: null }), tracking: 'non_invoice' as const, f: facts(), count: 1 },
+    { name: 'non_invoice, basil charge whose invoice payments name an invoice: left to the invoice', e: succeeded({ shape: 'basil' }), tracking: 'non_invoice' as const,
+      f: facts({ chargeOrder: { orderId: 'in_b', kind: 'invoice', subscriptionId: 'sub_b', customerId: 'cus_C' } }), count: 0 },
+    { name: 'non_invoice, basil charge of a checkout: counted', e: succeeded({ shape: 'basil' }), tracking: 'non_invoice' as const,
+      f: facts({ chargeOrder: { orderId: 'cs_b', kind: 'checkout', subscriptionId: null, customerId: null } }), count: 1 },
+  ])('$name', ({ e, tracking, f, count }) => {
+    const d = decide(e, ctx({ chargeTracking: tracking }), f);
+    expect(d.conversions).toHaveLength(count);
+    if (count === 1) {
+      expect(d.conversions[0]).toMatchObject({ kind: 'TRANSACTION', orderId: 'ch_1', chargeId: 'ch_1', amountMinor: 2_000, currency: 'USD' });
+      expect(d.effects).toContainEqual(expect.objectContaining({ type: 'transaction', chargeId: 'ch_1', status: 'recorded', conversionId: d.conversions[0]!.conversionId }));
+    }
+  });
+
+  it('PartnerStack keys from charge metadata, customer key from the store, same id from every charge event', () => {
+    const f = facts({ stored: { cus_C: stored({ customerKey: 'ck_store', partnerKey: 'pk_store' }) } });
+    const a = decide(succeeded({ metadata: { product_key: 'productXYZ-101', partner_key: 'pk_meta' } }), ctx({ chargeTracking: 'all' }), f).conversions[0]!;
+    expect(a.attribution).toMatchObject({ productKey: 'productXYZ-101', partnerKey: 'pk_meta', customerKey: 'ck_store' });
+    const b = decide(ev(chargeEvent('charge.captured', { id: 'ch_1' })), ctx({ chargeTracking: 'all', eventId: 'evt_9' }), f).conversions[0]!;
+    expect(b.conversionId).toBe(a.conversionId);
+  });
+
+  it('a partially captured charge counts what was captured', () => {
+    const [c] = decide(succeeded({ amount: 5_000, amountCaptured: 3_000 }), ctx({ chargeTracking: 'all' })).conversions;
+    expect(c!.amountMinor).toBe(3_000);
+  });
+});
+
+describe('decide: charge.failed → reversal', () => {
+  const recorded = facts({ transaction: { status: 'recorded', conversionId: 'cnv_t', orderId: 'ch_F', amountMinor: 2_000, currency: 'USD', sourceEventId: 'evt_0' } });
+  it('reverses a recorded transaction once', () => {
+    const d = decide(ev(chargeEvent('charge.failed', { id: 'ch_F' })), ctx({ chargeTracking: 'all' }), recorded);
+    expect(d.conversions).toEqual([expect.objectContaining({ kind: 'REVERSAL', orderId: 'ch_F', chargeId: 'ch_F', amountMinor: 2_000, orderAmountMinor: 2_000 })]);
+    expect(d.effects).toContainEqual(expect.objectContaining({ type: 'transaction', status: 'reversed' }));
+    const again = decide(ev(chargeEvent('charge.failed', { id: 'ch_F' })), ctx({ chargeTracking: 'all' }), facts({ transaction: { ...recorded.transaction!, status: 'reversed' } }));
+    expect(again.conversions).toEqual([]);
+  });
+  it('nothing recorded: no reversal, the failure is remembered', () => {
+    const d = decide(ev(chargeEvent('charge.failed', { id: 'ch_F' })), ctx({ chargeTracking: 'all' }));
+    expect(d.conversions).toEqual([]);
+    expect(d.effects).toContainEqual(expect.objectContaining({ type: 'transaction', chargeId: 'ch_F', status: 'failed' }));
+  });
+});
+
+describe('decide: charge.refunded', () => {
+  const refunds = [
+    { id: 're_1', amountMinor: 500, createdSec: 1_700_000_100, status: 'succeeded' },
+    { id: 're_2', amountMinor: 1_500, createdSec: 1_700_000_200, status: 'succeeded' },
+  ];
+  const hold = RECEIVED + 3600 * 1000;
+
+  it('partial then full: one conversion per new refund, exact amounts and running total, held', () => {
+    const first = decide(ev(chargeEvent('charge.refunded', { id: 'ch_R', invoice: 'in_R', amount: 2_000, amountRefunded: 500 })), ctx(), facts({ refunds: refunds.slice(0, 1) }));
+    expect(first.conversions).toEqual([expect.objectContaining({
+      kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 500, refundedTotalMinor: 500, orderAmountMinor: 2_000, orderId: 'in_R', chargeId: 'ch_R', notBefore: hold,
+    })]);
+    const second = decide(ev(chargeEvent('charge.refunded', { id: 'ch_R', invoice: 'in_R', amount: 2_000, amountRefunded: 2_000 })), ctx({ eventId: 'evt_2' }),
+      facts({ refunds, knownRefundKeys: new Set(['re_1']) }));
+    expect(second.conversions).toEqual([expect.objectContaining({ kind: 'REFUND_FULL', refundId: 're_2', amountMinor: 1_500, refundedTotalMinor: 2_000 })]);
+  });
+
+  it('the full event processed first (out of order) emits both refunds; the late partial one adds nothing', () => {
+    const late = decide(ev(chargeEvent('charge.refunded', { id: 'ch_R', amount: 2_000 })), ctx(), facts({ refunds }));
+    expect(late.conversions.map((c) => [c.refundId, c.kind, c.amountMinor])).toEqual([['re_1', 'REFUND_PARTIAL', 500], ['re_2', 'REFUND_FULL', 1_500]]);
+    const partial = decide(ev(chargeEvent('charge.refunded', { id: 'ch_R', amount: 2_000 })), ctx(), facts({ refunds, knownRefundKeys: new Set(['re_1', 're_2']) }));
+    expect(partial.conversions).toEqual([]);
+  });
+
+  it('duplicate delivery gives the same ids', () => {
+    const e = ev(chargeEvent('charge.refunded', { id: 'ch_D', refunds: [{ id: 're_D', amount: 700 }] }));
+    const a = decide(e, ctx(), facts()).conversions.map((c) => c.conversionId);
+    const b = decide(e, ctx({ receivedAt: RECEIVED + 5 }), facts()).conversions.map((c) => c.conversionId);
+    expect(a).toHaveLength(1);
+    expect(b).toEqual(a);
+  });
+
+  it('refunds in the payload (older API versions) need no API; failed refunds do not count', () => {
+    const e = ev(chargeEvent('charge.refunded', { id: 'ch_P', amount: 1_000, refunds: [{ id: 're_x', amount: 1_000, status: 'failed' }, { id: 're_y', amount: 400 }] }));
+    expect(decide(e, ctx()).conversions.map((c) => [c.refundId, c.kind, c.amountMinor])).toEqual([['re_y', 'REFUND_PARTIAL', 400]]);
+  });
+
+  it.each([
+    { name: 'partial, from previous_attributes', amountRefunded: 300, previous: { amount_refunded: 0, refunded: false }, then: [['REFUND_PARTIAL', 300, 300]] },
+    { name: 'rest, from previous_attributes', amountRefunded: 1_000, previous: { amount_refunded: 300, refunded: false }, then: [['REFUND_FULL', 700, 1_000]] },
+    { name: 'no previous_attributes: everything refunded so far', amountRefunded: 1_000, previous: undefined, then: [['REFUND_FULL', 1_000, 1_000]] },
+  ])('without a refund list: $name', ({ amountRefunded, previous, then }) => {
+    const e = ev(chargeEvent('charge.refunded', { id: 'ch_N', amount: 1_000, amountRefunded, previousAttributes: previous }));
+    const { conversions } = decide(e, ctx());
+    expect(conversions.map((c) => [c.kind, c.amountMinor, c.refundedTotalMinor])).toEqual(then);
+    expect(conversions[0]!.refundId).toBeNull();
+  });
+
+  it.each([
+    { name: 'legacy charge.invoice names the invoice', e: chargeEvent('charge.refunded', { id: 'ch_O', invoice: 'in_O', refunds: [{ amount: 100 }] }), f: facts(), orderId: 'in_O' },
+    { name: 'basil: the order found through invoice payments', e: chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_O', refunds: [{ amount: 100 }] }),
+      f: facts({ chargeOrder: { orderId: 'in_B', kind: 'invoice', subscriptionId: 'sub_B', customerId: 'cus_B' } }), orderId: 'in_B' },
+    { name: 'the checkout behind the payment intent', e: chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_O', refunds: [{ amount: 100 }] }),
+      f: facts({ chargeOrder: { orderId: 'cs_O', kind: 'checkout', subscriptionId: null, customerId: null } }), orderId: 'cs_O' },
+    { name: 'no order found (refund before its sale, no API key): the charge', e: chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_O', refunds: [{ amount: 100 }] }), f: facts(), orderId: 'ch_O' },
+  ])('original order: $name', ({ e, f, orderId }) => {
+    expect(decide(ev(e), ctx(), f).conversions[0]).toMatchObject({ orderId, notBefore: hold });
+  });
+
+  it('JPY refunds stay in yen', () => {
+    const [c] = decide(ev(chargeEvent('charge.refunded', { currency: 'jpy', amount: 4_900, refunds: [{ amount: 4_900 }] })), ctx()).conversions;
+    expect(c).toMatchObject({ currency: 'JPY', amountMinor: 4_900, kind: 'REFUND_FULL' });
+  });
+
+  it('the hold is the integration\'s', () => {
+    const [c] = decide(ev(chargeEvent('charge.refunded', { refunds: [{ amount: 1 }] })), ctx({ refundHoldSeconds: 0 })).conversions;
+    expect(c!.notBefore).toBe(RECEIVED);
+  });
+});
+
+describe('decide: customers', () => {
+  it('customer.created → identity with PartnerStack keys and click id; authoritative store write', () => {
+    const e = ev(customerEvent('customer.created', { id: 'cus_N', created: 1_700_000_500, metadata: { customer_key: 'ck_1', partner_key: 'pk_1', click_id: 'clk_1' } }));
+    const d = decide(e, ctx({ eventId: e.id }));
+    expect(d.conversions).toEqual([expect.objectContaining({
+      kind: 'CUSTOMER_IDENTITY', orderId: 'cus_N', customerId: 'cus_N', amountMinor: 0, currency: 'XXX', attributed: true,
+      attribution: expect.objectContaining({ customerKey: 'ck_1', partnerKey: 'pk_1', clickId: 'clk_1', emailSha256: sha('jenny.rosen@example.com') }),
+    })]);
+    expect(d.effects).toEqual([expect.objectContaining({ type: 'attribution', key: 'cus_N', row: expect.objectContaining({ email: 'jenny.rosen@example.com', identityAt: 1_700_000_500 }) })]);
+  });
+
+  it.each([
+    { name: 'email changed', previous: { email: 'old@example.com' }, count: 1 },
+    { name: 'metadata changed', previous: { metadata: {} }, count: 1 },
+    { name: 'only the default payment method changed', previous: { invoice_settings: { default_payment_method: null } }, count: 0 },
+  ])('customer.updated: $name → $count identity record(s)', ({ previous, count }) => {
+    expect(decide(ev(customerEvent('customer.updated', { previousAttributes: previous })), ctx()).conversions).toHaveLength(count);
+  });
+
+  it('a customer with a null email is still an identity, unattributed', () => {
+    const [c] = decide(ev(customerEvent('customer.created', { email: null })), ctx()).conversions;
+    expect(c).toMatchObject({ attributed: false, attribution: { emailSha256: null } });
+  });
+});
+
+describe('attribution store precedence (mergeStored)', () => {
+  const h = (o: Partial<typeof NO_HINTS>) => ({ ...NO_HINTS, ...o });
+  it.each([
+    { name: 'a sale fills gaps only (first touch)', old: stored({ clickId: 'first' }), hints: h({ clickId: 'second', email: 'e@x' }), at: null, then: { clickId: 'first', email: 'e@x' } },
+    { name: 'a customer event overwrites what it carries', old: stored({ clickId: 'first', email: 'old@x', identityAt: 10 }), hints: h({ email: 'new@x' }), at: 20, then: { clickId: 'first', email: 'new@x', identityAt: 20 } },
+    { name: 'an older customer event delivered late only fills gaps', old: stored({ email: 'new@x', identityAt: 20 }), hints: h({ email: 'old@x', customerKey: 'ck' }), at: 10, then: { email: 'new@x', customerKey: 'ck', identityAt: 20 } },
+    { name: 'nothing new: no write', old: stored({ clickId: 'a' }), hints: h({ clickId: 'a' }), at: null, then: null },
+    { name: 'no hints and no identity: no write', old: null, hints: h({}), at: null, then: null },
+  ])('$name', ({ old, hints, at, then }) => {
+    const row = mergeStored(old, hints, at);
+    if (then === null) expect(row).toBeNull();
+    else expect(row).toMatchObject(then);
+  });
+});
+
+describe('decide: poison and unhandled', () => {
+  it.each([
+    { name: 'a currency that is no ISO 4217 code', e: checkoutSessionCompletedEvent({ currency: 'dollars' }), code: 'CNV_ERR_CURRENCY' },
+    { name: 'a fractional amount', e: { ...chargeEvent('charge.succeeded'), data: { object: { ...chargeEvent('charge.succeeded').data.object, amount: 19.99 } } }, code: 'CNV_ERR_CHARGE', tracking: 'all' as const },
+    { name: 'an invoice without amount_paid', e: { ...invoicePaidEvent(), data: { object: { ...invoicePaidEvent().data.object, amount_paid: null } } }, code: 'CNV_ERR_INVOICE' },
+  ])('$name is a MappingError ($code)', ({ e, code, tracking }) => {
+    let err: unknown;
+    try {
+      decide(ev(e), ctx({ chargeTracking: tracking ?? 'off' }));
+    } catch (x) {
+      err = x;
+    }
+    expect(err).toBeInstanceOf(MappingError);
+    expect((err as MappingError).code).toBe(code);
+  });
+
+  it.each(['customer.subscription.updated', 'payment_intent.succeeded', 'customer.deleted'])('%s maps to nothing', (type) => {
+    expect(decide({ ...ev(customerEvent('customer.created')), type }, ctx())).toEqual({ conversions: [], effects: [] });
+  });
+});
