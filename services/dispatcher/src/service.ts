@@ -1,4 +1,5 @@
-import { requiresHold, topicName, outcomeKey } from '@sas/contracts';
+import { randomUUID } from 'node:crypto';
+import { requiresHold, topicName } from '@sas/contracts';
 import {
   createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox,
   createTtlCache, ensureTopics, loadDestinations, migrate, parseKey, type Logger,
@@ -6,14 +7,14 @@ import {
 import type { DispatcherConfig } from './config.js';
 import { createHttpSender } from './adapters/httpSender.js';
 import { createLedger } from './adapters/ledger.js';
-import { handleConversion } from './handleConversion.js';
+import { createEngine, type Incoming } from './engine.js';
 
 export interface RunningDispatcher {
   stop(): Promise<void>;
 }
 
 export const startDispatcher = async (config: DispatcherConfig, log: Logger): Promise<RunningDispatcher> => {
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, 12);
   await migrate(config.DATABASE_URL, log);
   const box = createSecretBox(
     parseKey(config.SECRETS_KEY),
@@ -23,47 +24,80 @@ export const startDispatcher = async (config: DispatcherConfig, log: Logger): Pr
   await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX);
   const codec = createConversionCodec(config.SCHEMA_REGISTRY_URL);
   const producer = createDurableProducer(kafka);
-  const consumer = kafka.consumer({ groupId: config.DISPATCHER_GROUP_ID });
+  // Default isolation (read committed): a transactional conversions.due.v1 is read only once committed.
+  const consumer = kafka.consumer({ groupId: config.DISPATCHER_GROUP_ID, sessionTimeout: config.CONSUMER_SESSION_TIMEOUT_MS });
   const t = (id: Parameters<typeof topicName>[0]) => topicName(id, config.KAFKA_TOPIC_PREFIX);
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topics: [t('conversions'), t('conversionsDue')], fromBeginning: true });
 
   const destinations = createTtlCache((id) => loadDestinations(pool, box, id), config.SETTINGS_CACHE_MS);
-  const handle = handleConversion({
-    destinationsOf: (id) => destinations.get(id),
-    ledger: createLedger(pool),
-    send: createHttpSender(config.PARTNER_TIMEOUT_MS),
-    emitOutcome: async (o) => {
-      await producer.send({ topic: t('dispatchOutcomes'), acks: -1, messages: [{ key: outcomeKey(o), value: JSON.stringify(o) }] });
+  const concurrencyOf = new Map<string, number>();
+  const sender = createHttpSender({ timeoutMs: config.PARTNER_TIMEOUT_MS, maxSocketsOf: (id) => concurrencyOf.get(id) ?? config.DEFAULT_CONCURRENCY });
+  const instance = `${config.KAFKA_CLIENT_ID ?? 'dispatcher'}:${randomUUID()}`;
+  const engine = createEngine({
+    ledger: createLedger(pool, { scope: config.KAFKA_TOPIC_PREFIX, owner: instance, leaseMs: config.DISPATCH_LEASE_MS }),
+    send: sender.send,
+    decode: (frame) => codec.decode(frame),
+    destinationsOf: async (id) => {
+      const ds = await destinations.get(id);
+      for (const d of ds) if (typeof d.settings.concurrency === 'number') concurrencyOf.set(d.id, d.settings.concurrency);
+      return ds;
     },
-    deadLetter: async (d) => {
-      await producer.send({ topic: t('dispatchDeadLetters'), acks: -1, messages: [{ key: d.conversionId, value: JSON.stringify(d) }] });
+    publish: async (messages) => {
+      const byTopic = new Map<string, { key: string; value: string }[]>();
+      for (const m of messages) {
+        const topic = m.topic === 'outcomes' ? t('dispatchOutcomes') : t('dispatchDeadLetters');
+        const list = byTopic.get(topic) ?? [];
+        list.push({ key: m.key, value: m.value });
+        byTopic.set(topic, list);
+      }
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
     },
     retrySchedule: config.RETRY_SCHEDULE_MS,
+    timeoutMs: config.PARTNER_TIMEOUT_MS,
+    leaseMs: config.DISPATCH_LEASE_MS,
+    pollMs: config.DISPATCH_POLL_MS,
+    lanes: {
+      concurrency: config.DEFAULT_CONCURRENCY,
+      ratePerSec: config.DEFAULT_RATE_PER_SEC,
+      leaseMs: config.DISPATCH_LEASE_MS,
+      breaker: { threshold: config.BREAKER_THRESHOLD, openMs: config.BREAKER_OPEN_MS },
+    },
     now: Date.now,
     random: Math.random,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    log,
+    log: log.child({ component: 'dispatch' }),
   });
 
+  const conversionsTopic = t('conversions');
   await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      if (!message.value) return;
-      const conversion = await codec.decode(message.value);
-      // Held conversions reach us again on conversions.due.v1 when the scheduler releases them.
-      if (topic === t('conversions') && requiresHold(conversion)) return;
-      await handle(conversion, message.value);
+    partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
+    eachBatch: async ({ batch, heartbeat }) => {
+      const items: Incoming[] = [];
+      for (const m of batch.messages) {
+        if (!m.value) continue;
+        const conversion = await codec.decode(m.value);
+        // Held conversions reach us again on conversions.due.v1 when the scheduler releases them.
+        if (batch.topic === conversionsTopic && requiresHold(conversion)) continue;
+        items.push({ conversion, frame: m.value });
+      }
+      // Ledger rows are written before the batch's offsets are committed (eachBatchAutoResolve).
+      await engine.accept(items);
+      await heartbeat();
     },
   });
+  engine.startPolling();
 
   const health = createHealthServer({ postgres: () => pool.query('SELECT 1') });
+  health.get('/metrics', async () => ({ lanes: engine.stats() }));
   await health.listen({ host: '127.0.0.1', port: config.DISPATCHER_HEALTH_PORT });
 
   return {
     stop: async () => {
       await health.close();
       await consumer.disconnect();
+      await engine.stop();
+      sender.close();
       await producer.disconnect();
       await pool.end();
     },

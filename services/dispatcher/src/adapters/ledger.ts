@@ -1,40 +1,152 @@
 import type pg from 'pg';
+import type { PartnerRequest } from '../core/partnerRequest.js';
 
-export interface LedgerEntry {
+/** The ledger key: (integration, destination, order, action key). */
+export interface LedgerKey {
   readonly integrationId: string;
   readonly destinationId: string;
   readonly orderId: string;
   readonly action: string;
-  readonly conversionId: string;
 }
 
-export type LedgerState = 'new' | 'sending' | 'sent' | 'failed';
+export const keyString = (k: LedgerKey): string => `${k.integrationId}\u0000${k.destinationId}\u0000${k.orderId}\u0000${k.action}`;
+
+export interface NewJob extends LedgerKey {
+  readonly conversionId: string;
+  readonly destinationType: string;
+  readonly frame: Buffer;
+  /** Taken by this instance at once (it has room), or left for any instance's poller. */
+  readonly leased: boolean;
+}
+
+export interface ClaimedJob extends LedgerKey {
+  readonly conversionId: string;
+  readonly destinationType: string;
+  readonly frame: Buffer;
+  readonly attempts: number;
+}
+
+export type Settlement =
+  | { readonly kind: 'sent'; readonly partnerStatus: number | null; readonly partnerRef: string | null }
+  | { readonly kind: 'dry_run'; readonly request: PartnerRequest | null; readonly note: string | null }
+  | { readonly kind: 'failed'; readonly partnerStatus: number | null; readonly error: string }
+  | { readonly kind: 'retry'; readonly partnerStatus: number | null; readonly error: string; readonly delayMs: number }
+  /** Not attempted (circuit open, lane full): back to the pool without counting an attempt. */
+  | { readonly kind: 'release'; readonly delayMs: number };
+
+const cols = (rows: readonly LedgerKey[]) => [
+  rows.map((r) => r.integrationId), rows.map((r) => r.destinationId), rows.map((r) => r.orderId), rows.map((r) => r.action),
+];
+const KEYS_UNNEST = `unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(integration_id, destination_id, order_id, action)`;
+const KEY_MATCH = `l.integration_id = k.integration_id AND l.destination_id = k.destination_id AND l.order_id = k.order_id AND l.action = k.action`;
 
 /**
- * The idempotency ledger: one row per (integration, destination, order, action). A row left
- * in 'sending' by a crash is sent again with the same partner-side key (OrderId), so the
- * partner can dedupe; a 'sent' row is never sent again.
+ * The idempotency ledger, which is also the delivery queue. One row per (integration,
+ * destination, order, action): inserted once (a replay finds it and sends nothing), fenced
+ * by its lease before each attempt, settled after. A row a crash left behind is taken over
+ * when its lease runs out and sent again with the same partner-side key.
  */
-export const createLedger = (pool: pg.Pool) => ({
-  async claim(e: LedgerEntry): Promise<LedgerState> {
-    const inserted = await pool.query(
-      `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status)
-       VALUES ($1, $2, $3, $4, $5, 'sending') ON CONFLICT DO NOTHING`,
-      [e.integrationId, e.destinationId, e.orderId, e.action, e.conversionId],
+export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; leaseMs: number }) => ({
+  /** Insert new jobs; returns the keys that were new (the others exist: replay or duplicate). */
+  async insert(jobs: readonly NewJob[]): Promise<Set<string>> {
+    if (jobs.length === 0) return new Set();
+    const { rows } = await pool.query<LedgerKey>(
+      `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, scope,
+                                    destination_type, conversion_frame, next_attempt_at, lease_owner, lease_until)
+       SELECT k.integration_id, k.destination_id, k.order_id, k.action, k.conversion_id, 'pending', $9, k.destination_type, k.frame, now(),
+              CASE WHEN k.leased THEN $10 END, CASE WHEN k.leased THEN now() + make_interval(secs => $11) END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[])
+              AS k(integration_id, destination_id, order_id, action, conversion_id, destination_type, frame, leased)
+       ON CONFLICT DO NOTHING
+       RETURNING integration_id AS "integrationId", destination_id AS "destinationId", order_id AS "orderId", action`,
+      [...cols(jobs), jobs.map((j) => j.conversionId), jobs.map((j) => j.destinationType), jobs.map((j) => j.frame),
+        jobs.map((j) => j.leased), p.scope, p.owner, p.leaseMs / 1000],
     );
-    if (inserted.rowCount === 1) return 'new';
-    const { rows } = await pool.query<{ status: LedgerState }>(
-      `SELECT status FROM dispatch_ledger WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND action = $4`,
-      [e.integrationId, e.destinationId, e.orderId, e.action],
-    );
-    return rows[0]?.status ?? 'new';
+    return new Set(rows.map(keyString));
   },
-  async settle(e: LedgerEntry, p: { status: 'sent' | 'failed'; attempts: number; partnerStatus: number | null; partnerRef: string | null }) {
-    await pool.query(
-      `UPDATE dispatch_ledger SET status = $5, attempts = attempts + $6, partner_status = $7, partner_ref = $8, updated_at = now()
-        WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND action = $4`,
-      [e.integrationId, e.destinationId, e.orderId, e.action, p.status, p.attempts, p.partnerStatus, p.partnerRef],
+
+  /**
+   * Before an attempt: take the row if it is still ours and unsettled, count the attempt and
+   * stretch the lease over the request. Returns the attempt number, or null (settled meanwhile,
+   * or another instance took it over).
+   */
+  async fence(keys: readonly LedgerKey[], holdMs: number): Promise<(number | null)[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await pool.query<LedgerKey & { attempts: number }>(
+      `UPDATE dispatch_ledger l SET status = 'sending', attempts = l.attempts + 1, lease_owner = $5,
+              lease_until = now() + make_interval(secs => $6), updated_at = now()
+         FROM ${KEYS_UNNEST}
+        WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending') AND l.lease_owner = $5
+       RETURNING l.integration_id AS "integrationId", l.destination_id AS "destinationId", l.order_id AS "orderId", l.action, l.attempts`,
+      [...cols(keys), p.owner, holdMs / 1000],
     );
+    const got = new Map(rows.map((r) => [keyString(r), r.attempts]));
+    return keys.map((k) => got.get(keyString(k)) ?? null);
+  },
+
+  async settle(items: readonly { key: LedgerKey; s: Settlement }[]): Promise<void[]> {
+    if (items.length === 0) return [];
+    const status = items.map(({ s }) =>
+      s.kind === 'retry' || s.kind === 'release' ? 'pending' : s.kind === 'failed' ? 'failed' : s.kind);
+    const delay = items.map(({ s }) => (s.kind === 'retry' || s.kind === 'release' ? s.delayMs / 1000 : 0));
+    const partnerStatus = items.map(({ s }) => ('partnerStatus' in s ? s.partnerStatus : null));
+    const ref = items.map(({ s }) => (s.kind === 'sent' ? s.partnerRef : null));
+    const error = items.map(({ s }) => (s.kind === 'failed' || s.kind === 'retry' ? s.error.slice(0, 2000) : s.kind === 'dry_run' ? s.note : null));
+    const dry = items.map(({ s }) => (s.kind === 'dry_run' && s.request ? JSON.stringify(s.request) : null));
+    const keys = items.map((i) => i.key);
+    await pool.query(
+      `UPDATE dispatch_ledger l SET status = k.status,
+              partner_status = COALESCE(k.partner_status, l.partner_status), partner_ref = COALESCE(k.ref, l.partner_ref),
+              last_error = CASE WHEN k.status = 'sent' THEN l.last_error ELSE COALESCE(k.error, l.last_error) END,
+              dry_run_request = k.dry::jsonb,
+              next_attempt_at = CASE WHEN k.status = 'pending' THEN now() + make_interval(secs => k.delay) ELSE NULL END,
+              lease_owner = NULL, lease_until = NULL, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::text[], $9::text[], $10::text[])
+              AS k(integration_id, destination_id, order_id, action, status, delay, partner_status, ref, error, dry)
+        WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending')`,
+      [...cols(keys), status, delay, partnerStatus, ref, error, dry],
+    );
+    return items.map(() => undefined);
+  },
+
+  /**
+   * Take due rows whose lease is free or has run out (a crashed instance's), at most
+   * `perDestination` per destination so one backlog does not crowd out the others, and none
+   * of the destinations this instance has no room for.
+   */
+  async claim(q: { limit: number; perDestination: number; exclude: readonly string[] }): Promise<ClaimedJob[]> {
+    const { rows } = await pool.query<ClaimedJob>(
+      `WITH c AS (
+         SELECT integration_id, destination_id, order_id, action FROM (
+           SELECT integration_id, destination_id, order_id, action,
+                  row_number() OVER (PARTITION BY destination_id ORDER BY next_attempt_at) AS rn
+             FROM dispatch_ledger
+            WHERE scope = $1 AND status IN ('pending', 'sending') AND next_attempt_at IS NOT NULL AND next_attempt_at <= now()
+              AND (lease_until IS NULL OR lease_until < now()) AND NOT (destination_id = ANY($2::text[]))
+         ) x WHERE rn <= $3 LIMIT $4
+       )
+       UPDATE dispatch_ledger l SET lease_owner = $5, lease_until = now() + make_interval(secs => $6)
+         FROM c
+        WHERE l.integration_id = c.integration_id AND l.destination_id = c.destination_id AND l.order_id = c.order_id
+          AND l.action = c.action AND l.status IN ('pending', 'sending') AND (l.lease_until IS NULL OR l.lease_until < now())
+       RETURNING l.integration_id AS "integrationId", l.destination_id AS "destinationId", l.order_id AS "orderId", l.action,
+                 l.conversion_id AS "conversionId", l.destination_type AS "destinationType", l.conversion_frame AS frame, l.attempts`,
+      [p.scope, q.exclude, q.perDestination, q.limit, p.owner, p.leaseMs / 1000],
+    );
+    return rows;
+  },
+
+  /** Plain emails from the attribution store, for the partners that need them; never from Kafka. */
+  async emails(keys: readonly { integrationId: string; customerId: string }[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await pool.query<{ integration_id: string; customer_id: string; email: string | null }>(
+      `SELECT a.integration_id, a.customer_id, a.email FROM attribution_store a
+         JOIN unnest($1::text[], $2::text[]) AS k(integration_id, customer_id)
+           ON a.integration_id = k.integration_id AND a.customer_id = k.customer_id`,
+      [keys.map((k) => k.integrationId), keys.map((k) => k.customerId)],
+    );
+    const m = new Map(rows.map((r) => [`${r.integration_id}\u0000${r.customer_id}`, r.email]));
+    return keys.map((k) => m.get(`${k.integrationId}\u0000${k.customerId}`) ?? null);
   },
 });
 export type Ledger = ReturnType<typeof createLedger>;

@@ -1,20 +1,88 @@
-import type { Conversion, DestinationType } from '@sas/contracts';
+import { DestinationTypes, type Conversion, type DestinationType } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
-import { impactRequest } from './partners/impact.js';
-import type { BuildResult } from './partnerRequest.js';
+import { actionOf, type ActionPlan } from './dispatchAction.js';
+import { classifyResponse } from './classifyResponse.js';
+import type { PartnerAdapter } from './partners/adapter.js';
+import { everflowAdapter } from './partners/everflow.js';
+import { impactAdapter } from './partners/impact.js';
+import { partnerstackAdapter } from './partners/partnerstack.js';
+import { tracknowAdapter } from './partners/tracknow.js';
+import { webhookAdapter } from './partners/webhook.js';
+import { DestinationConfigError, type BuildContext, type BuildResult, type PartnerRequest } from './partnerRequest.js';
 
-type Builder = (c: Conversion, d: Destination) => BuildResult;
+type SendingType = Exclude<DestinationType, 'dry_run'>;
 
-const notYet = (type: DestinationType): Builder => () => ({ skip: `${type} adapter arrives with the dispatcher issue` });
-
-/** Destination type → pure request builder. */
-const builders: Record<DestinationType, Builder> = {
-  impact: impactRequest,
-  partnerstack: notYet('partnerstack'),
-  everflow: notYet('everflow'),
-  tracknow: notYet('tracknow'),
-  webhook: notYet('webhook'),
-  dry_run: () => ({ skip: 'dry run' }),
+const adapters: Record<SendingType, PartnerAdapter> = {
+  impact: impactAdapter,
+  partnerstack: partnerstackAdapter,
+  everflow: everflowAdapter,
+  tracknow: tracknowAdapter,
+  webhook: webhookAdapter,
 };
 
-export const buildRequest = (c: Conversion, d: Destination): BuildResult => builders[d.type](c, d);
+/**
+ * A dry-run destination builds what its `target` type (default: webhook) would send, with
+ * the target's settings, and records it instead of sending it.
+ */
+export const dryRunTarget = (d: Destination): SendingType => {
+  const t = d.settings.target;
+  return typeof t === 'string' && t !== 'dry_run' && (DestinationTypes as readonly string[]).includes(t) ? (t as SendingType) : 'webhook';
+};
+
+const DRY_RUN_PLACEHOLDERS: Record<string, string> = {
+  authToken: 'dry-run', secretKey: 'dry-run', verificationToken: 'dry-run', signingSecret: 'dry-run',
+};
+
+const effective = (d: Destination): { adapter: PartnerAdapter; dest: Destination } => {
+  if (d.type !== 'dry_run') return { adapter: adapters[d.type], dest: d };
+  return { adapter: adapters[dryRunTarget(d)], dest: { ...d, credentials: { ...DRY_RUN_PLACEHOLDERS, ...d.credentials } } };
+};
+
+export type Plan = { readonly skip: string } | ({ readonly needsEmail: boolean } & ActionPlan);
+
+/** Decided from the conversion and settings alone, before the ledger: skip, or the ledger action and whether the email is needed. */
+export const planDispatch = (c: Conversion, d: Destination): Plan => {
+  const { adapter, dest } = effective(d);
+  const skip = adapter.skipReason(c, dest);
+  if (skip) return { skip };
+  return { ...actionOf(c), needsEmail: adapter.needsEmail(c, dest) };
+};
+
+/** Conversion + destination (+ looked-up email and the clock) → the request, or why not. A config error is unsendable. */
+export const buildRequest = (c: Conversion, d: Destination, ctx: BuildContext): BuildResult => {
+  const { adapter, dest } = effective(d);
+  try {
+    return adapter.build(c, dest, ctx);
+  } catch (err) {
+    if (err instanceof DestinationConfigError) return { invalid: err.message };
+    throw err;
+  }
+};
+
+export const classifyFor = (type: DestinationType) => (type === 'dry_run' ? (a: Parameters<typeof classifyResponse>[0]) => classifyResponse(a) : adapters[type].classify);
+
+const SECRET_HEADERS = new Set(['authorization', 'webhook-signature', 'x-eflow-api-key']);
+const SECRET_PARAMS = ['verification_token', 'email'];
+
+/** What a dry run records: the request without credentials, signatures, tokens or plain emails. */
+export const redactRequest = (r: PartnerRequest): PartnerRequest => {
+  const url = new URL(r.url);
+  for (const p of SECRET_PARAMS) if (url.searchParams.has(p)) url.searchParams.set(p, '[redacted]');
+  let body = r.body;
+  if (body && r.headers['content-type'] === 'application/json') {
+    try {
+      const j = JSON.parse(body) as Record<string, unknown>;
+      if (typeof j.email === 'string') j.email = '[redacted]';
+      if (typeof j.customer_email === 'string') j.customer_email = '[redacted]';
+      body = JSON.stringify(j);
+    } catch {
+      /* not JSON: kept */
+    }
+  }
+  return {
+    ...r,
+    url: url.toString(),
+    headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, SECRET_HEADERS.has(k.toLowerCase()) ? '[redacted]' : v])),
+    body,
+  };
+};

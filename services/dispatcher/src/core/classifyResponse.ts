@@ -1,24 +1,42 @@
+/** A partner's answer, as the shell received it. */
+export interface PartnerAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly retryAfter: string | null;
+}
+
 /** What a partner's answer means for the ledger and for retrying. */
 export type ResponseClass =
-  | { readonly ok: true; readonly partnerRef: string | null }
+  | { readonly ok: true; readonly partnerRef: string | null; readonly duplicate: boolean }
   | { readonly ok: false; readonly retriable: boolean; readonly error: string };
+
+export interface ClassifyContext {
+  /** An earlier attempt may have reached the partner (it was started and never settled, or it timed out). */
+  readonly mayHaveReached: boolean;
+}
+
+export const accepted = (partnerRef: string | null = null, duplicate = false): ResponseClass => ({ ok: true, partnerRef, duplicate });
+export const rejected = (error: string, retriable: boolean): ResponseClass => ({ ok: false, retriable, error });
+
+export const httpError = (a: PartnerAnswer): string => `HTTP ${a.status}: ${a.body.slice(0, 500)}`;
+
+export const isRetriableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
 
 /**
  * 2xx is success unless the body says otherwise (impact answers {"Status":"ERROR"} in some
- * cases); 429 and 5xx are retried; other 4xx cannot be fixed by retrying.
+ * cases); 429, 408 and 5xx are retried; other 4xx cannot be fixed by retrying.
  */
-export const classifyResponse = (status: number, body: string): ResponseClass => {
-  if (status >= 200 && status < 300) {
+export const classifyResponse = (a: PartnerAnswer): ResponseClass => {
+  if (a.status >= 200 && a.status < 300) {
     try {
-      const json = JSON.parse(body) as { Status?: unknown; QueuedUri?: unknown };
-      if (json.Status === 'ERROR') return { ok: false, retriable: false, error: `partner said ERROR: ${body.slice(0, 500)}` };
-      return { ok: true, partnerRef: typeof json.QueuedUri === 'string' ? json.QueuedUri : null };
+      const json = JSON.parse(a.body) as { Status?: unknown; QueuedUri?: unknown };
+      if (json.Status === 'ERROR') return rejected(`partner said ERROR: ${a.body.slice(0, 500)}`, false);
+      return accepted(typeof json.QueuedUri === 'string' ? json.QueuedUri : null);
     } catch {
-      return { ok: true, partnerRef: null };
+      return accepted();
     }
   }
-  const error = `HTTP ${status}: ${body.slice(0, 500)}`;
-  return { ok: false, retriable: status === 429 || status === 408 || status >= 500, error };
+  return rejected(httpError(a), isRetriableStatus(a.status));
 };
 
 /** Retry-After in seconds or as an HTTP date → milliseconds from now (clock passed in). */

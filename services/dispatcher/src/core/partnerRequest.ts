@@ -14,8 +14,21 @@ export interface NotApplicable {
   readonly skip: string;
 }
 
-export type BuildResult = PartnerRequest | NotApplicable;
+/** A conversion the destination should take but cannot be sent as it is: dead-lettered, never retried. */
+export interface Unsendable {
+  readonly invalid: string;
+}
+
+export type BuildResult = PartnerRequest | NotApplicable | Unsendable;
 export const isSkip = (r: BuildResult): r is NotApplicable => 'skip' in r;
+export const isUnsendable = (r: BuildResult): r is Unsendable => 'invalid' in r;
+
+/** What the shell looks up before building (never from Kafka), and the clock. */
+export interface BuildContext {
+  readonly nowMs: number;
+  /** Plain email from the attribution store (PartnerStack, Everflow email attribution). */
+  readonly email: string | null;
+}
 
 export class DestinationConfigError extends Error {
   override readonly name = 'DestinationConfigError';
@@ -27,3 +40,20 @@ export const requireSetting = (settings: Readonly<Record<string, unknown>>, name
   if (typeof v === 'number') return String(v);
   throw new DestinationConfigError(`destination ${dest}: setting "${name}" is required`);
 };
+
+export const optionalSetting = (settings: Readonly<Record<string, unknown>>, name: string): string | null => {
+  const v = settings[name];
+  if (typeof v === 'string' && v.length > 0) return v;
+  if (typeof v === 'number') return String(v);
+  return null;
+};
+
+export const requireCredential = (credentials: Readonly<Record<string, string>>, name: string, dest: string): string => {
+  const v = credentials[name];
+  if (typeof v === 'string' && v.length > 0) return v;
+  throw new DestinationConfigError(`destination ${dest}: credential "${name}" is required`);
+};
+
+export const basicAuth = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+export const trimSlash = (s: string): string => s.replace(/\/+$/, '');

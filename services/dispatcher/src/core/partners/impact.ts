@@ -1,10 +1,13 @@
 import { toDecimalString, type Conversion, type LineItem } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
-import { requireSetting, type BuildResult } from '../partnerRequest.js';
+import { isFullRefund } from '../dispatchAction.js';
+import { accepted, classifyResponse, httpError, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
+import {
+  basicAuth, optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
+} from '../partnerRequest.js';
+import type { PartnerAdapter } from './adapter.js';
 
 const DEFAULT_BASE_URL = 'https://api.impact.com';
-
-const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 /**
  * Items numbered from 1. impact multiplies ItemPrice by ItemQuantity, so ItemPrice{i} is the
@@ -34,43 +37,67 @@ const itemsOf = (c: Conversion): readonly LineItem[] =>
     : [{ sku: 'Subscription', description: null, productId: null, priceId: null, quantity: 1,
          unitAmountMinor: c.amountMinor - c.taxMinor, amountMinor: c.amountMinor - c.taxMinor }];
 
-/**
- * impact.com Conversions API (seed 000/001): form POST, Basic AccountSID:AuthToken.
- * First subscription sale → EventTypeId, renewals and other invoices → the recurring
- * tracker, one-time → its own tracker (or EventTypeId). Refunds go through the Actions API
- * (dispatcher issue); until then they are skipped with a reason, not dropped silently.
- */
-export const impactRequest = (c: Conversion, d: Destination): BuildResult => {
-  const sid = requireSetting(d.settings, 'accountSid', d.id);
-  const token = d.credentials.authToken;
-  if (!token) return { skip: `destination ${d.id}: credentials.authToken is missing` };
-  const base = (typeof d.settings.baseUrl === 'string' ? d.settings.baseUrl : DEFAULT_BASE_URL).replace(/\/$/, '');
+const baseOf = (d: Destination): string => trimSlash(optionalSetting(d.settings, 'baseUrl') ?? DEFAULT_BASE_URL);
 
-  let eventTypeId: string;
+const headersOf = (sid: string, token: string, form: boolean): Record<string, string> => ({
+  authorization: basicAuth(sid, token),
+  ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+  accept: 'application/json',
+});
+
+/** Seed 001: billing_reason subscription_create → First Subscription tracker, the rest → Recurring. */
+const saleTracker = (c: Conversion, d: Destination): string => {
   switch (c.kind) {
     case 'SALE_FIRST':
-      eventTypeId = requireSetting(d.settings, 'eventTypeId', d.id);
-      break;
+      return requireSetting(d.settings, 'eventTypeId', d.id);
     case 'SALE_RECURRING':
     case 'SALE_OTHER':
-      eventTypeId = requireSetting(d.settings, 'recurringEventTypeId', d.id);
-      break;
-    case 'SALE_ONE_TIME':
-      eventTypeId = typeof d.settings.oneTimeEventTypeId === 'string'
-        ? d.settings.oneTimeEventTypeId
-        : requireSetting(d.settings, 'eventTypeId', d.id);
-      break;
+      return requireSetting(d.settings, 'recurringEventTypeId', d.id);
     default:
-      return { skip: `impact: ${c.kind} is not sent as a conversion` };
+      return optionalSetting(d.settings, 'oneTimeEventTypeId') ?? requireSetting(d.settings, 'eventTypeId', d.id);
   }
-  if (!c.attribution.clickId && !c.customerId && !c.attribution.promoCode) {
-    return { skip: 'impact: no attribution key (ClickId, CustomerId or PromoCode)' };
-  }
+};
 
+/**
+ * The tracker the refunded sale was credited under (OrderId is unique per tracker): the
+ * refund carries the refunded invoice's billing_reason when the mapper knows it.
+ */
+const refundTracker = (c: Conversion, d: Destination): string => {
+  if (!c.subscriptionId) return optionalSetting(d.settings, 'oneTimeEventTypeId') ?? requireSetting(d.settings, 'eventTypeId', d.id);
+  if (c.saleReason && c.saleReason !== 'subscription_create') return requireSetting(d.settings, 'recurringEventTypeId', d.id);
+  return requireSetting(d.settings, 'eventTypeId', d.id);
+};
+
+const skipReason = (c: Conversion, d: Destination): string | null => {
+  switch (c.kind) {
+    case 'SALE_FIRST':
+    case 'SALE_RECURRING':
+    case 'SALE_OTHER':
+    case 'SALE_ONE_TIME':
+      if (!c.attribution.clickId && !c.customerId && !c.attribution.promoCode) {
+        return 'impact: no attribution key (ClickId, CustomerId or PromoCode)';
+      }
+      return null;
+    case 'REFUND_FULL':
+    case 'REFUND_PARTIAL':
+      return d.settings.sendRefunds === false ? 'impact: refunds disabled for this destination' : null;
+    case 'TRANSACTION':
+    case 'REVERSAL':
+    case 'CUSTOMER_IDENTITY':
+      // impact credits paid invoices and checkouts (seed 000); a charge-level event was never credited there.
+      return `impact: ${c.kind} is not sent to impact.com`;
+    default: {
+      const _exhaustive: never = c.kind;
+      return _exhaustive;
+    }
+  }
+};
+
+const conversionRequest = (c: Conversion, d: Destination, sid: string, token: string): PartnerRequest => {
   const isSubscription = c.kind !== 'SALE_ONE_TIME';
   const fields: Record<string, string> = {
     CampaignId: requireSetting(d.settings, 'campaignId', d.id),
-    EventTypeId: eventTypeId,
+    EventTypeId: saleTracker(c, d),
     OrderId: c.orderId,
     EventDate: new Date(c.occurredAt).toISOString(),
     CurrencyCode: c.currency.toUpperCase(),
@@ -85,12 +112,65 @@ export const impactRequest = (c: Conversion, d: Destination): BuildResult => {
   return {
     action: 'credit',
     method: 'POST',
-    url: `${base}/Advertisers/${encodeURIComponent(sid)}/Conversions`,
-    headers: {
-      authorization: basic(sid, token),
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    },
+    url: `${baseOf(d)}/Advertisers/${encodeURIComponent(sid)}/Conversions`,
+    headers: headersOf(sid, token, true),
     body: new URLSearchParams(fields).toString(),
   };
+};
+
+/**
+ * Refunds go through the Actions API on the action (ActionTrackerId + OrderId): a full refund
+ * reverses it (DELETE with a DispositionCode), a partial one sets its new total (PUT with
+ * Amount and Reason). A new total, not a delta, so sending it again changes nothing.
+ */
+const refundRequest = (c: Conversion, d: Destination, sid: string, token: string): BuildResult => {
+  const url = `${baseOf(d)}/Advertisers/${encodeURIComponent(sid)}/Actions`;
+  const target = { ActionTrackerId: refundTracker(c, d), OrderId: c.orderId };
+  if (isFullRefund(c)) {
+    const q = new URLSearchParams({ ...target, DispositionCode: optionalSetting(d.settings, 'dispositionCode') ?? 'ITEM_RETURNED' });
+    return { action: 'refund', method: 'DELETE', url: `${url}?${q.toString()}`, headers: headersOf(sid, token, false), body: null };
+  }
+  if (c.orderAmountMinor === null || c.refundedTotalMinor === null) {
+    return { invalid: 'impact: a partial refund needs orderAmountMinor and refundedTotalMinor to set the new Amount' };
+  }
+  const fields = {
+    ...target,
+    Amount: toDecimalString(c.orderAmountMinor - c.refundedTotalMinor, c.currency),
+    CurrencyCode: c.currency.toUpperCase(),
+    Reason: optionalSetting(d.settings, 'refundReason') ?? 'OTHER', // seed 000: Reason OTHER
+  };
+  return { action: 'refund', method: 'PUT', url, headers: headersOf(sid, token, true), body: new URLSearchParams(fields).toString() };
+};
+
+/**
+ * impact.com (seeds 000/001): Conversions API form POST with Basic AccountSID:AuthToken for
+ * sales; Actions API for refunds.
+ */
+export const impactRequest = (c: Conversion, d: Destination, _ctx?: BuildContext): BuildResult => {
+  const skip = skipReason(c, d);
+  if (skip) return { skip };
+  const sid = requireSetting(d.settings, 'accountSid', d.id);
+  const token = d.credentials.authToken;
+  if (!token) return { invalid: `destination ${d.id}: credentials.authToken is missing` };
+  return c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL'
+    ? refundRequest(c, d, sid, token)
+    : conversionRequest(c, d, sid, token);
+};
+
+/**
+ * A 404 from the Actions API means the action is not there: not yet processed (impact queues
+ * conversions), so retry; or already reversed by an earlier attempt of ours.
+ */
+const classify = (a: PartnerAnswer, req: PartnerRequest, ctx: ClassifyContext): ResponseClass => {
+  if (req.action === 'refund' && a.status === 404) {
+    return ctx.mayHaveReached && req.method === 'DELETE' ? accepted(null, true) : rejected(httpError(a), true);
+  }
+  return classifyResponse(a);
+};
+
+export const impactAdapter: PartnerAdapter = {
+  skipReason,
+  needsEmail: () => false,
+  build: impactRequest,
+  classify,
 };

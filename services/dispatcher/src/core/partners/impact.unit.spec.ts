@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { impactRequest } from './impact.js';
-import { DestinationConfigError, isSkip, type PartnerRequest } from '../partnerRequest.js';
+import { DestinationConfigError, isSkip, isUnsendable, type PartnerRequest } from '../partnerRequest.js';
 
 const conversion = (o: Partial<Conversion> = {}): Conversion => ({
   conversionId: 'cnv_1', kind: 'SALE_FIRST', saleReason: 'subscription_create', sourceEventIds: ['evt_1'],
@@ -100,13 +100,64 @@ describe('impactRequest', () => {
   });
 
   it.each([
-    { name: 'refunds (Actions API, dispatcher issue)', c: conversion({ kind: 'REFUND_FULL' }), d: destination(), skip: /REFUND_FULL/ },
-    { name: 'identity events', c: conversion({ kind: 'CUSTOMER_IDENTITY' }), d: destination(), skip: /CUSTOMER_IDENTITY/ },
-    { name: 'no attribution key at all', c: conversion({ customerId: null, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null } }), d: destination(), skip: /attribution key/ },
-    { name: 'missing auth token', c: conversion(), d: destination({}, {}), skip: /authToken/ },
-  ])('skips with a reason: $name', ({ c, d, skip }) => {
-    const r = impactRequest(c, d);
+    { name: 'charge-based transactions', c: conversion({ kind: 'TRANSACTION' }), skip: /TRANSACTION/ },
+    { name: 'identity events', c: conversion({ kind: 'CUSTOMER_IDENTITY' }), skip: /CUSTOMER_IDENTITY/ },
+    { name: 'failed-charge reversals (never credited at impact)', c: conversion({ kind: 'REVERSAL' }), skip: /REVERSAL/ },
+    { name: 'no attribution key at all', c: conversion({ customerId: null, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null } }), skip: /attribution key/ },
+  ])('skips with a reason: $name', ({ c, skip }) => {
+    const r = impactRequest(c, destination());
     expect(isSkip(r) && r.skip).toMatch(skip);
+  });
+
+  it('cannot send without an auth token: unsendable (dead-lettered), not skipped', () => {
+    const r = impactRequest(conversion(), destination({}, {}));
+    expect(isUnsendable(r) && r.invalid).toMatch(/authToken/);
+  });
+
+  const refund = (o: Partial<Conversion>) => conversion({ orderId: 'in_123', refundId: 're_1', orderAmountMinor: 4_900, ...o });
+  it.each([
+    {
+      name: 'full refund of a first invoice → DELETE on the first-subscription tracker with a DispositionCode',
+      c: refund({ kind: 'REFUND_FULL', saleReason: 'subscription_create', amountMinor: 4_900, refundedTotalMinor: 4_900 }),
+      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: { ActionTrackerId: '222', OrderId: 'in_123', DispositionCode: 'ITEM_RETURNED' }, form: null },
+    },
+    {
+      name: 'partial refund of a renewal → PUT with the new total and a Reason on the recurring tracker',
+      c: refund({ kind: 'REFUND_PARTIAL', saleReason: 'subscription_cycle', amountMinor: 1_000, refundedTotalMinor: 1_000 }),
+      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '333', OrderId: 'in_123', Amount: '39.00', CurrencyCode: 'USD', Reason: 'OTHER' } },
+    },
+    {
+      name: 'second partial refund sets the total after both',
+      c: refund({ kind: 'REFUND_PARTIAL', refundId: 're_2', saleReason: 'subscription_create', amountMinor: 900, refundedTotalMinor: 1_900 }),
+      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', Amount: '30.00', CurrencyCode: 'USD', Reason: 'OTHER' } },
+    },
+    {
+      name: 'a partial refund reaching the order amount is a full refund (DELETE)',
+      c: refund({ kind: 'REFUND_PARTIAL', refundId: 're_3', amountMinor: 3_000, refundedTotalMinor: 4_900 }),
+      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: { ActionTrackerId: '222', OrderId: 'in_123', DispositionCode: 'ITEM_RETURNED' }, form: null },
+    },
+    {
+      name: 'JPY partial refund: whole yen (the seed\'s centsToDollars would divide by 100)',
+      c: refund({ kind: 'REFUND_PARTIAL', currency: 'JPY', orderAmountMinor: 4_900, amountMinor: 900, refundedTotalMinor: 900 }),
+      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', Amount: '4000', CurrencyCode: 'JPY', Reason: 'OTHER' } },
+    },
+    {
+      name: 'one-time order refund → the one-time tracker',
+      c: refund({ kind: 'REFUND_FULL', subscriptionId: null, orderId: 'cs_1', saleReason: null, refundedTotalMinor: 4_900 }),
+      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: { ActionTrackerId: '444', OrderId: 'cs_1', DispositionCode: 'ITEM_RETURNED' }, form: null },
+    },
+  ])('$name', ({ c, then }) => {
+    const r = impactRequest(c, destination()) as PartnerRequest;
+    const url = new URL(r.url);
+    expect({ method: r.method, path: url.pathname, query: Object.fromEntries(url.searchParams), form: r.body === null ? null : Object.fromEntries(new URLSearchParams(r.body)) })
+      .toEqual(then);
+    expect(r.action).toBe('refund');
+    expect(r.headers.authorization).toBe(`Basic ${Buffer.from('IRsid:tok').toString('base64')}`);
+  });
+
+  it('a partial refund without the order amount cannot set a new total: unsendable', () => {
+    const r = impactRequest(refund({ kind: 'REFUND_PARTIAL', orderAmountMinor: null, refundedTotalMinor: null }), destination());
+    expect(isUnsendable(r) && r.invalid).toMatch(/orderAmountMinor/);
   });
 
   it('throws a config error naming a missing setting', () => {

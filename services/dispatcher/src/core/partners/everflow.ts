@@ -1,0 +1,108 @@
+import { amountExcludingTax, toDecimalString, type Conversion } from '@sas/contracts';
+import type { Destination } from '@sas/runtime';
+import { isFullRefund, isNewCustomerSale, trackingMismatch } from '../dispatchAction.js';
+import { accepted, classifyResponse, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
+import { optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest } from '../partnerRequest.js';
+import type { PartnerAdapter } from './adapter.js';
+
+const baseOf = (d: Destination): string => {
+  const base = optionalSetting(d.settings, 'baseUrl');
+  if (base) return trimSlash(base);
+  return `https://${trimSlash(requireSetting(d.settings, 'trackingDomain', d.id))}`;
+};
+
+const emailAttribution = (d: Destination): boolean => d.settings.emailAttribution === true;
+
+const skipReason = (c: Conversion, d: Destination): string | null => {
+  switch (c.kind) {
+    case 'SALE_FIRST':
+    case 'SALE_RECURRING':
+    case 'SALE_OTHER':
+    case 'SALE_ONE_TIME':
+    case 'TRANSACTION': {
+      const mismatch = trackingMismatch(c, d.settings, 'everflow');
+      if (mismatch) return mismatch;
+      if (!c.attribution.clickId && !(emailAttribution(d) && c.attribution.emailSha256)) {
+        return 'everflow: no transaction id, and no email attribution for this offer';
+      }
+      return null;
+    }
+    case 'REFUND_FULL':
+    case 'REVERSAL':
+      return null;
+    case 'REFUND_PARTIAL':
+      // The reversal postback undoes a whole conversion; Everflow has no partial one.
+      return isFullRefund(c) ? null : 'everflow: no partial reversal postback (the full refund reverses the conversion)';
+    case 'CUSTOMER_IDENTITY':
+      return 'everflow: identity is sent with each conversion (email attribution)';
+    default: {
+      const _exhaustive: never = c.kind;
+      return _exhaustive;
+    }
+  }
+};
+
+const needsEmail = (c: Conversion, d: Destination): boolean =>
+  emailAttribution(d) && Boolean(c.attribution.emailSha256) && c.kind !== 'REFUND_FULL' && c.kind !== 'REFUND_PARTIAL' && c.kind !== 'REVERSAL';
+
+const eventIdOf = (c: Conversion, d: Destination): string | null =>
+  isNewCustomerSale(c)
+    ? optionalSetting(d.settings, 'eventId')
+    : optionalSetting(d.settings, 'recurringEventId') ?? optionalSetting(d.settings, 'eventId');
+
+/**
+ * Everflow server postbacks (partner-apis.md, seed 004): GET on the tracking domain with the
+ * transaction id (Everflow's click id) or, for offers with email attribution, the email the
+ * first conversion registered; rebills go to the offer's re-bill event. Reversal by order id.
+ */
+export const everflowRequest = (c: Conversion, d: Destination, ctx: BuildContext): BuildResult => {
+  const skip = skipReason(c, d);
+  if (skip) return { skip };
+  const token = d.credentials.verificationToken;
+  const common: Record<string, string> = token ? { verification_token: token } : {};
+  if (c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL' || c.kind === 'REVERSAL') {
+    const q = new URLSearchParams({ order_id: c.orderId, ...common });
+    return { action: c.kind === 'REVERSAL' ? 'reverse' : 'refund', method: 'GET', url: `${baseOf(d)}/reversal?${q.toString()}`, headers: {}, body: null };
+  }
+  const email = needsEmail(c, d) ? ctx.email : null;
+  if (!c.attribution.clickId && !email) return { invalid: 'everflow: email attribution needs the email, and the attribution store has none' };
+  const nid = optionalSetting(d.settings, 'nid');
+  const eventId = eventIdOf(c, d);
+  const q = new URLSearchParams({
+    ...(nid ? { nid } : {}),
+    ...(c.attribution.clickId ? { transaction_id: c.attribution.clickId } : {}),
+    ...(email ? { email } : {}),
+    ...(eventId ? { adv_event_id: eventId } : {}),
+    amount: toDecimalString(amountExcludingTax(c), c.currency),
+    currency: c.currency.toUpperCase(),
+    order_id: c.orderId,
+    ...(c.attribution.promoCode ? { coupon_code: c.attribution.promoCode } : {}),
+    adv1: c.conversionId,
+    ...common,
+  });
+  return { action: 'credit', method: 'GET', url: `${baseOf(d)}/?${q.toString()}`, headers: {}, body: null };
+};
+
+/**
+ * A rejected conversion may come back as a bodyless 204, so 2xx alone is no proof. Without a
+ * body it counts as delivered only when an earlier attempt of ours may have got through
+ * (Everflow rejecting our own duplicate); otherwise it is dead-lettered with the reason.
+ */
+const classify = (a: PartnerAnswer, _req: PartnerRequest, ctx: ClassifyContext): ResponseClass => {
+  if (a.status >= 200 && a.status < 300) {
+    if (a.body.trim() === '') {
+      return ctx.mayHaveReached ? accepted(null, true) : rejected(`everflow answered ${a.status} without a body: not recorded`, false);
+    }
+    try {
+      const j = JSON.parse(a.body) as { result?: unknown; error?: unknown; conversion_id?: unknown; transaction_id?: unknown };
+      if (j.error || j.result === 'failure') return rejected(`everflow rejected: ${a.body.slice(0, 500)}`, false);
+      const ref = typeof j.conversion_id === 'string' ? j.conversion_id : null;
+      return accepted(ref);
+    } catch {
+      return accepted();
+    }
+  }
+  return classifyResponse(a);
+};
+
+export const everflowAdapter: PartnerAdapter = { skipReason, needsEmail, build: everflowRequest, classify };

@@ -1,0 +1,136 @@
+import { amountExcludingTax, type Conversion } from '@sas/contracts';
+import type { Destination } from '@sas/runtime';
+import { isFullRefund, trackingMismatch } from '../dispatchAction.js';
+import { accepted, classifyResponse, httpError, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
+import {
+  basicAuth, optionalSetting, requireCredential, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
+} from '../partnerRequest.js';
+import type { PartnerAdapter } from './adapter.js';
+
+const DEFAULT_BASE_URL = 'https://api.partnerstack.com/api/v2';
+
+
+/** The customer's key at PartnerStack: the merchant's customer_key (seed 002), else the Stripe customer id. */
+export const partnerstackCustomerKey = (c: Conversion): string | null => c.attribution.customerKey ?? c.customerId;
+
+/**
+ * PartnerStack's transaction key (4–255 chars): stable for one order, so a resend after a
+ * crash hits the same transaction. A partial refund is its own (negative) transaction.
+ */
+export const partnerstackTransactionKey = (c: Conversion): string => {
+  const base = c.orderId.length >= 4 ? c.orderId : `order_${c.orderId}`;
+  const key = c.kind === 'REFUND_PARTIAL' ? `${base}:refund:${c.refundId ?? c.conversionId}` : base;
+  return key.slice(0, 255);
+};
+
+const skipReason = (c: Conversion, d: Destination): string | null => {
+  switch (c.kind) {
+    case 'CUSTOMER_IDENTITY':
+      if (!c.attribution.partnerKey) return 'partnerstack: customer was not referred by a partner (no partner_key)';
+      if (!partnerstackCustomerKey(c)) return 'partnerstack: no customer key';
+      return null;
+    case 'SALE_FIRST':
+    case 'SALE_RECURRING':
+    case 'SALE_OTHER':
+    case 'SALE_ONE_TIME':
+    case 'TRANSACTION':
+      {
+        const mismatch = trackingMismatch(c, d.settings, 'partnerstack');
+        if (mismatch) return mismatch;
+      }
+      if (!partnerstackCustomerKey(c) && !c.attribution.emailSha256) return 'partnerstack: no customer key or email';
+      return null;
+    case 'REFUND_FULL':
+    case 'REFUND_PARTIAL':
+    case 'REVERSAL':
+      return null;
+    default: {
+      const _exhaustive: never = c.kind;
+      return _exhaustive;
+    }
+  }
+};
+
+const needsEmail = (c: Conversion): boolean =>
+  c.kind === 'CUSTOMER_IDENTITY' || (!partnerstackCustomerKey(c) && Boolean(c.attribution.emailSha256));
+
+const json = (d: Destination, method: PartnerRequest['method'], path: string, action: PartnerRequest['action'], body: unknown): PartnerRequest => ({
+  action,
+  method,
+  url: `${trimSlash(optionalSetting(d.settings, 'baseUrl') ?? DEFAULT_BASE_URL)}${path}`,
+  headers: {
+    authorization: basicAuth(requireSetting(d.settings, 'publicKey', d.id), requireCredential(d.credentials, 'secretKey', d.id)),
+    accept: 'application/json',
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  },
+  body: body === undefined ? null : JSON.stringify(body),
+});
+
+const customerRef = (c: Conversion, ctx: BuildContext): Record<string, string> | null => {
+  const key = partnerstackCustomerKey(c);
+  if (key) return { customer_key: key };
+  return ctx.email ? { customer_email: ctx.email } : null;
+};
+
+const metadata = (c: Conversion): Record<string, string> => ({
+  conversion_id: c.conversionId,
+  stripe_event_id: c.sourceEventIds[0] ?? '',
+  ...(c.subscriptionId ? { subscription_id: c.subscriptionId } : {}),
+});
+
+/**
+ * PartnerStack v2 (partner-apis.md, seed 002): customers and transactions, JSON with Basic
+ * public_key:secret_key. Amounts are integers in the currency's minor unit ("cents"; yen for
+ * JPY), net of tax. A full refund or failed charge deletes the transaction (as PartnerStack's
+ * own Stripe integration does); a partial refund offsets it with a negative transaction.
+ */
+export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildContext): BuildResult => {
+  const skip = skipReason(c, d);
+  if (skip) return { skip };
+  if (c.kind === 'CUSTOMER_IDENTITY') {
+    if (!ctx.email) return { invalid: 'partnerstack: the attribution store has no email for this customer' };
+    return json(d, 'POST', '/customers', 'identify', {
+      customer_key: partnerstackCustomerKey(c),
+      email: ctx.email,
+      partner_key: c.attribution.partnerKey,
+      provider_key: c.customerId,
+      meta: { stripe_customer_id: c.customerId },
+    });
+  }
+  if (c.kind === 'REVERSAL' || isFullRefund(c)) {
+    const key = c.orderId.length >= 4 ? c.orderId : `order_${c.orderId}`;
+    return json(d, 'DELETE', `/transactions/${encodeURIComponent(key)}`, c.kind === 'REVERSAL' ? 'reverse' : 'refund', undefined);
+  }
+  const customer = customerRef(c, ctx);
+  if (!customer) return { invalid: 'partnerstack: no customer key, and the attribution store has no email' };
+  const refund = c.kind === 'REFUND_PARTIAL';
+  const productKey = c.attribution.productKey ?? optionalSetting(d.settings, 'productKey');
+  const categoryKey = optionalSetting(d.settings, 'categoryKey');
+  return json(d, 'POST', '/transactions', refund ? 'refund' : 'credit', {
+    ...customer,
+    amount: refund ? -amountExcludingTax(c) : amountExcludingTax(c),
+    currency: c.currency.toUpperCase(),
+    key: partnerstackTransactionKey(c),
+    ...(productKey ? { product_key: productKey } : {}),
+    ...(categoryKey ? { category_key: categoryKey } : {}),
+    metadata: metadata(c),
+  });
+};
+
+/**
+ * 409: the key exists, i.e. an earlier attempt of ours got through. 404: the customer or the
+ * transaction is not there yet (its identify or credit is still being retried), or a DELETE
+ * that an earlier attempt of ours already did.
+ */
+const classify = (a: PartnerAnswer, req: PartnerRequest, ctx: ClassifyContext): ResponseClass => {
+  if (a.status === 409) return accepted(null, true);
+  if (a.status === 404) return ctx.mayHaveReached && req.method === 'DELETE' ? accepted(null, true) : rejected(httpError(a), true);
+  return classifyResponse(a);
+};
+
+export const partnerstackAdapter: PartnerAdapter = {
+  skipReason,
+  needsEmail,
+  build: partnerstackRequest,
+  classify,
+};

@@ -1,0 +1,64 @@
+import { amountExcludingTax, toDecimalString, type Conversion } from '@sas/contracts';
+import type { Destination } from '@sas/runtime';
+import { isNewCustomerSale, trackingMismatch } from '../dispatchAction.js';
+import { classifyResponse } from '../classifyResponse.js';
+import { optionalSetting, requireSetting, trimSlash, type BuildResult } from '../partnerRequest.js';
+import type { PartnerAdapter } from './adapter.js';
+
+const baseOf = (d: Destination): string => {
+  const base = optionalSetting(d.settings, 'baseUrl');
+  if (base) return trimSlash(base);
+  return `https://${encodeURIComponent(requireSetting(d.settings, 'namespace', d.id))}-tracking.tracknow.info`;
+};
+
+const skipReason = (c: Conversion, d: Destination): string | null => {
+  switch (c.kind) {
+    case 'SALE_FIRST':
+    case 'SALE_RECURRING':
+    case 'SALE_OTHER':
+    case 'SALE_ONE_TIME':
+    case 'TRANSACTION':
+      return trackingMismatch(c, d.settings, 'tracknow') ?? (c.attribution.clickId ? null : 'tracknow: no click_id');
+    case 'REFUND_FULL':
+    case 'REFUND_PARTIAL':
+    case 'REVERSAL':
+      return 'tracknow: no refund or reversal postback is documented (adjust in the Tracknow dashboard)';
+    case 'CUSTOMER_IDENTITY':
+      return 'tracknow: identity is not sent';
+    default: {
+      const _exhaustive: never = c.kind;
+      return _exhaustive;
+    }
+  }
+};
+
+/**
+ * Tracknow postback (partner-apis.md, seed 003): GET /postback with click_id, order_id,
+ * amount (decimal, net of tax), currency. Tracknow documents no dedupe: order_id is the key
+ * that lets them (or an operator) spot a resend.
+ */
+export const tracknowRequest = (c: Conversion, d: Destination): BuildResult => {
+  const skip = skipReason(c, d);
+  if (skip) return { skip };
+  const campaignId = optionalSetting(d.settings, 'campaignId');
+  const goal = isNewCustomerSale(c) ? optionalSetting(d.settings, 'goal') : optionalSetting(d.settings, 'recurringGoal') ?? optionalSetting(d.settings, 'goal');
+  const q = new URLSearchParams({
+    click_id: c.attribution.clickId ?? '',
+    ...(campaignId ? { campaign_id: campaignId } : {}),
+    order_id: c.orderId,
+    amount: toDecimalString(amountExcludingTax(c), c.currency),
+    currency: c.currency.toUpperCase(),
+    ...(c.customerId ? { customer_id: c.customerId } : {}),
+    new_customer: isNewCustomerSale(c) ? '1' : '0',
+    ...(c.attribution.promoCode ? { coupon: c.attribution.promoCode } : {}),
+    ...(goal ? { goal } : {}),
+  });
+  return { action: 'credit', method: 'GET', url: `${baseOf(d)}/postback?${q.toString()}`, headers: {}, body: null };
+};
+
+export const tracknowAdapter: PartnerAdapter = {
+  skipReason,
+  needsEmail: () => false,
+  build: tracknowRequest,
+  classify: (a) => classifyResponse(a),
+};

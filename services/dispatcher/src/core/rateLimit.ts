@@ -1,0 +1,42 @@
+/** Token bucket: `ratePerSec` tokens a second, at most `burst` saved up. Pure: state in, state out. */
+export interface Bucket {
+  readonly tokens: number;
+  readonly at: number;
+}
+
+export interface RateLimit {
+  readonly ratePerSec: number;
+  readonly burst: number;
+}
+
+export const fullBucket = (l: RateLimit, now: number): Bucket => ({ tokens: l.burst, at: now });
+
+const refill = (b: Bucket, l: RateLimit, now: number): Bucket => ({
+  tokens: Math.min(l.burst, b.tokens + (Math.max(0, now - b.at) * l.ratePerSec) / 1000),
+  at: Math.max(now, b.at),
+});
+
+/** Take up to `want` whole tokens. */
+export const takeTokens = (b: Bucket, l: RateLimit, now: number, want: number): { bucket: Bucket; granted: number } => {
+  const r = refill(b, l, now);
+  const granted = Math.max(0, Math.min(want, Math.floor(r.tokens)));
+  return { bucket: { tokens: r.tokens - granted, at: r.at }, granted };
+};
+
+/** Milliseconds until one token is there. */
+export const msUntilToken = (b: Bucket, l: RateLimit, now: number): number => {
+  const r = refill(b, l, now);
+  return r.tokens >= 1 ? 0 : Math.ceil(((1 - r.tokens) * 1000) / l.ratePerSec);
+};
+
+/** Rate from destination settings: rateLimitPerSecond, or rateLimitPerHour; else the partner's default. */
+export const rateLimitOf = (settings: Readonly<Record<string, unknown>>, fallbackPerSec: number): RateLimit => {
+  const perSec = typeof settings.rateLimitPerSecond === 'number' ? settings.rateLimitPerSecond
+    : typeof settings.rateLimitPerHour === 'number' ? settings.rateLimitPerHour / 3600
+    : fallbackPerSec;
+  const ratePerSec = perSec > 0 ? perSec : fallbackPerSec;
+  const burst = typeof settings.rateLimitBurst === 'number' && settings.rateLimitBurst >= 1
+    ? settings.rateLimitBurst
+    : Math.max(1, Math.min(Math.ceil(ratePerSec), 1000));
+  return { ratePerSec, burst };
+};

@@ -1,0 +1,284 @@
+import { outcomeKey, type Conversion, type DeadLetter, type DispatchOutcome, type DispatchStatus } from '@sas/contracts';
+import type { Destination, Logger } from '@sas/runtime';
+import { buildRequest, classifyFor, planDispatch, redactRequest } from './core/buildRequest.js';
+import { isRetriableStatus, retryAfterMs, type PartnerAnswer } from './core/classifyResponse.js';
+import { isSkip, isUnsendable, type PartnerRequest } from './core/partnerRequest.js';
+import { decideRetry } from './core/retrySchedule.js';
+import { createBatcher } from './adapters/batcher.js';
+import { SendError, type Send } from './adapters/httpSender.js';
+import { keyString, type Ledger, type LedgerKey, type NewJob, type Settlement } from './adapters/ledger.js';
+import { Lane, type Job, type LaneDefaults } from './lane.js';
+
+export interface OutputMessage {
+  readonly topic: 'outcomes' | 'deadLetters';
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface EngineDeps {
+  readonly ledger: Ledger;
+  readonly send: Send;
+  readonly decode: (frame: Buffer) => Promise<Conversion>;
+  readonly destinationsOf: (integrationId: string) => Promise<Destination[]>;
+  /** Write outcome and dead-letter records (resolves once the broker has them). */
+  readonly publish: (messages: OutputMessage[]) => Promise<void>;
+  readonly retrySchedule: readonly number[];
+  readonly timeoutMs: number;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  readonly lanes: LaneDefaults;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly log: Logger;
+}
+
+export interface Incoming {
+  readonly conversion: Conversion;
+  readonly frame: Buffer;
+}
+
+/**
+ * The dispatcher's shell. Kafka input becomes ledger rows (one per conversion × destination
+ * × action, written before the offset is committed); per-destination lanes send them; the
+ * ledger schedules retries, so no partition and no other destination waits for a failing one.
+ */
+export const createEngine = (deps: EngineDeps) => {
+  const { ledger, log } = deps;
+  const lanes = new Map<string, Lane>();
+  /** Rows this instance holds in memory (queued or in flight): the poller leaves them alone. */
+  const active = new Set<string>();
+  let stopping = false;
+
+  const publishOne = createBatcher<OutputMessage[], void>(async (groups) => {
+    await deps.publish(groups.flat());
+    return groups.map(() => undefined);
+  }, { maxItems: 1_000, maxConcurrent: 4 });
+  const fence = createBatcher((keys: LedgerKey[]) => ledger.fence(keys, deps.leaseMs + deps.timeoutMs), { maxItems: 500, maxConcurrent: 4 });
+  const settle = createBatcher((items: { key: LedgerKey; s: Settlement }[]) => ledger.settle(items), { maxItems: 500, maxConcurrent: 4 });
+  const email = createBatcher((keys: { integrationId: string; customerId: string }[]) => ledger.emails(keys), { maxItems: 500, maxConcurrent: 2 });
+
+  const outcome = (job: { readonly conversion: Conversion; readonly destination: Destination }, action: DispatchOutcome['action'], attempt: number, status: DispatchStatus,
+    httpStatus: number | null, error: string | null): OutputMessage => {
+    const o: DispatchOutcome = {
+      conversionId: job.conversion.conversionId, integrationId: job.conversion.integrationId, destinationId: job.destination.id,
+      destinationType: job.destination.type, action, orderId: job.conversion.orderId, attempt, status, httpStatus, error, at: deps.now(),
+    };
+    return { topic: 'outcomes', key: outcomeKey(o), value: JSON.stringify(o) };
+  };
+  const deadLetter = (job: Job, action: DeadLetter['action'], reason: string, httpStatus: number | null, attempts: number): OutputMessage => {
+    const d: DeadLetter = {
+      conversionId: job.conversion.conversionId, integrationId: job.conversion.integrationId, destinationId: job.destination.id,
+      action, reason, httpStatus, attempts, at: deps.now(), conversionBase64: job.frame.toString('base64'),
+    };
+    return { topic: 'deadLetters', key: d.conversionId, value: JSON.stringify(d) };
+  };
+
+  /** Records first, then the ledger: a crash in between repeats a record, never loses one. */
+  const finish = async (job: Job, records: OutputMessage[], s: Settlement) => {
+    if (records.length > 0) await publishOne.add(records);
+    await settle.add({ key: job.key, s });
+  };
+
+  const laneFor = (d: Destination): Lane => {
+    let lane = lanes.get(d.id);
+    if (!lane) {
+      lane = new Lane(d, deps.lanes, (job, l) => deliver(job, l), deps.now);
+      lanes.set(d.id, lane);
+    } else {
+      lane.update(d);
+    }
+    return lane;
+  };
+
+  const deliver = async (job: Job, lane: Lane): Promise<void> => {
+    try {
+      await attempt(job, lane);
+    } catch (err) {
+      // Infrastructure failure (PostgreSQL, Kafka): the row keeps its lease and is taken over when it runs out.
+      log.error({ err, conversionId: job.conversion.conversionId, destinationId: job.destination.id }, 'delivery could not be recorded');
+    } finally {
+      active.delete(job.keyStr);
+    }
+  };
+
+  const attempt = async (job: Job, lane: Lane): Promise<void> => {
+    const c = job.conversion;
+    const d = job.destination;
+    const n = await fence.add(job.key);
+    if (n === null) return; // settled meanwhile, or taken over by another instance
+    const address = c.customerId && job.needsEmail ? await email.add({ integrationId: c.integrationId, customerId: c.customerId }) : null;
+    const built = buildRequest(c, d, { nowMs: deps.now(), email: address });
+    const logBase = { conversionId: c.conversionId, partner: d.type, destinationId: d.id, orderId: c.orderId, attempt: n };
+    if (isSkip(built)) {
+      await finish(job, [outcome(job, 'credit', n, 'skipped', null, built.skip)], { kind: 'failed', partnerStatus: null, error: `skipped: ${built.skip}` });
+      return;
+    }
+    if (isUnsendable(built)) {
+      log.warn({ ...logBase, error: built.invalid }, 'conversion dead-lettered');
+      const action = planDispatch(c, d);
+      const a = 'action' in action ? action.action : 'credit';
+      await finish(job, [outcome(job, a, n, 'failed', null, built.invalid), deadLetter(job, a, built.invalid, null, n)],
+        { kind: 'failed', partnerStatus: null, error: built.invalid });
+      return;
+    }
+    if (d.type === 'dry_run') {
+      const req = redactRequest(built);
+      log.info({ ...logBase, method: req.method, url: req.url.split('?')[0], bodyBytes: req.body?.length ?? 0 }, 'dry run: would send');
+      await finish(job, [outcome(job, built.action, n, 'dry_run', null, null)], { kind: 'dry_run', request: req, note: null });
+      return;
+    }
+
+    let answer: PartnerAnswer | null = null;
+    let failure: string | null = null;
+    try {
+      answer = await deps.send(built, d.id);
+    } catch (err) {
+      failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    const cls = answer
+      ? classifyFor(d.type)(answer, built, { mayHaveReached: n > 1 })
+      : ({ ok: false, retriable: true, error: failure ?? 'no answer' } as const);
+    const httpStatus = answer?.status ?? null;
+    const ra = answer ? retryAfterMs(answer.retryAfter, deps.now()) : null;
+    lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
+
+    if (cls.ok) {
+      log.info({ ...logBase, status: httpStatus }, 'delivery attempted');
+      await finish(job, [outcome(job, built.action, n, cls.duplicate ? 'duplicate' : 'sent', httpStatus, null)],
+        { kind: 'sent', partnerStatus: httpStatus, partnerRef: cls.partnerRef });
+      return;
+    }
+    const decision = cls.retriable ? decideRetry(deps.retrySchedule, n, deps.random(), ra) : ({ giveUp: true } as const);
+    log.warn({ ...logBase, status: httpStatus, nextDelayMs: 'retryInMs' in decision ? decision.retryInMs : null, error: cls.error }, 'delivery attempted');
+    if ('retryInMs' in decision) {
+      await finish(job, [outcome(job, built.action, n, 'retrying', httpStatus, cls.error)],
+        { kind: 'retry', partnerStatus: httpStatus, error: cls.error, delayMs: decision.retryInMs });
+      return;
+    }
+    await finish(job, [outcome(job, built.action, n, 'failed', httpStatus, cls.error), deadLetter(job, built.action, cls.error, httpStatus, n)],
+      { kind: 'failed', partnerStatus: httpStatus, error: cls.error });
+  };
+
+  const enqueue = (job: Job, lane: Lane) => {
+    active.add(job.keyStr);
+    lane.push(job);
+  };
+
+  /** Conversions from Kafka: ledger rows first (the offset is committed after), then the lanes. */
+  const accept = async (items: readonly Incoming[]): Promise<void> => {
+    const records: OutputMessage[] = [];
+    const planned: { job: Job; row: NewJob; lane: Lane }[] = [];
+    const reserved = new Map<string, number>();
+    for (const { conversion: c, frame } of items) {
+      const destinations = await deps.destinationsOf(c.integrationId);
+      for (const d of destinations) {
+        const plan = planDispatch(c, d);
+        if ('skip' in plan) {
+          records.push(outcome({ conversion: c, destination: d }, 'credit', 0, 'skipped', null, plan.skip));
+          continue;
+        }
+        const key: LedgerKey = { integrationId: c.integrationId, destinationId: d.id, orderId: c.orderId, action: plan.actionKey };
+        const lane = laneFor(d);
+        const taken = reserved.get(d.id) ?? 0;
+        const leased = lane.room() - taken > 0;
+        if (leased) reserved.set(d.id, taken + 1);
+        planned.push({
+          job: { key, keyStr: keyString(key), conversion: c, frame, destination: d, needsEmail: plan.needsEmail },
+          row: { ...key, conversionId: c.conversionId, destinationType: d.type, frame, leased },
+          lane,
+        });
+      }
+    }
+    const inserted = await ledger.insert(planned.map((p) => p.row));
+    const seen = new Set<string>();
+    for (const p of planned) {
+      const fresh = inserted.has(p.job.keyStr) && !seen.has(p.job.keyStr);
+      seen.add(p.job.keyStr);
+      if (!fresh) records.push(outcome(p.job, planDispatchAction(p.job), 0, 'duplicate', null, null));
+      else if (p.row.leased) enqueue(p.job, p.lane);
+    }
+    if (records.length > 0) await publishOne.add(records);
+  };
+
+  const planDispatchAction = (job: Job): DispatchOutcome['action'] => {
+    const p = planDispatch(job.conversion, job.destination);
+    return 'action' in p ? p.action : 'credit';
+  };
+
+  /** Due retries, and rows whose holder died, for destinations that have room here. */
+  const pollOnce = async (): Promise<number> => {
+    const exclude = [...lanes.entries()].filter(([, l]) => l.room() <= 0 || l.isOpen()).map(([id]) => id);
+    const rows = await ledger.claim({ limit: 500, perDestination: 200, exclude });
+    const release: { key: LedgerKey; s: Settlement }[] = [];
+    const byIntegration = new Map<string, Destination[]>();
+    for (const r of rows) {
+      const key: LedgerKey = { integrationId: r.integrationId, destinationId: r.destinationId, orderId: r.orderId, action: r.action };
+      const keyStr = keyString(key);
+      if (active.has(keyStr)) continue;
+      let dests = byIntegration.get(r.integrationId);
+      if (!dests) {
+        dests = await deps.destinationsOf(r.integrationId);
+        byIntegration.set(r.integrationId, dests);
+      }
+      const d = dests.find((x) => x.id === r.destinationId);
+      const conversion = await deps.decode(r.frame);
+      if (!d) {
+        const job: Job = { key, keyStr, conversion, frame: r.frame, destination: { id: r.destinationId, integrationId: r.integrationId, type: (r.destinationType ?? 'webhook') as Destination['type'], settings: {}, credentials: {} }, needsEmail: false };
+        const reason = 'destination removed or disabled';
+        await finish(job, [outcome(job, 'credit', r.attempts, 'failed', null, reason), deadLetter(job, 'credit', reason, null, r.attempts)],
+          { kind: 'failed', partnerStatus: null, error: reason });
+        continue;
+      }
+      const lane = laneFor(d);
+      if (lane.room() <= 0) {
+        release.push({ key, s: { kind: 'release', delayMs: 0 } });
+        continue;
+      }
+      const plan = planDispatch(conversion, d);
+      enqueue({ key, keyStr, conversion, frame: r.frame, destination: d, needsEmail: 'needsEmail' in plan && plan.needsEmail }, lane);
+    }
+    if (release.length > 0) await ledger.settle(release);
+    return rows.length;
+  };
+
+  let poller: Promise<void> | null = null;
+  let wakePoller: (() => void) | null = null;
+  const startPolling = () => {
+    poller = (async () => {
+      while (!stopping) {
+        let n = 0;
+        try {
+          n = await pollOnce();
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'polling the ledger failed; retrying');
+        }
+        if (n >= 500 || stopping) continue;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, deps.pollMs);
+          wakePoller = () => { clearTimeout(t); r(); };
+        });
+        wakePoller = null;
+      }
+    })();
+  };
+
+  return {
+    accept,
+    startPolling,
+    /** Rows held in memory, per destination (for /metrics and tests). */
+    stats: () => Object.fromEntries([...lanes.entries()].map(([id, l]) => [id, { held: l.size(), room: l.room(), open: l.isOpen() }])),
+    /** Stop taking work, let what is in flight finish (up to the timeout); the rest is left to the leases. */
+    stop: async () => {
+      stopping = true;
+      wakePoller?.();
+      await poller;
+      const waiting = [...lanes.values()].flatMap((l) => l.drainQueue());
+      if (waiting.length > 0) await ledger.settle(waiting.map((j) => ({ key: j.key, s: { kind: 'release', delayMs: 0 } as const })));
+      for (const j of waiting) active.delete(j.keyStr);
+      const deadline = Date.now() + deps.timeoutMs + 2_000;
+      while ([...lanes.values()].some((l) => !l.idle()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((publishOne.pending() > 0 || settle.pending() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    },
+  };
+};
+export type Engine = ReturnType<typeof createEngine>;
