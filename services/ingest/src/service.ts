@@ -78,11 +78,23 @@ export const startIngest = async (config: IngestConfig, log: Logger): Promise<Ru
     url: address,
     app,
     stop: async () => {
-      await app.close(); // stops accepting; in-flight requests finish, each after its own write
+      const t0 = performance.now();
+      // Stop accepting; requests in flight finish, each answered after its own write (bounded by
+      // PUBLISH_TIMEOUT_MS). Keep-alive sockets that go idle, or were opened and never sent a
+      // request, would hold close() open until Node's header timeout: reap them as we go, and
+      // cut whatever is left once every in-flight write has had its time.
+      const closing = app.close();
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+      const cutoff = setTimeout(() => app.server.closeAllConnections(), config.PUBLISH_TIMEOUT_MS + 1_000);
+      await closing;
+      clearInterval(reaper);
+      clearTimeout(cutoff);
+      const closedMs = performance.now() - t0;
       await publisher.drain();
       await producer.disconnect();
       await admin.disconnect();
       await pool.end();
+      log.info({ closedMs: Math.round(closedMs), totalMs: Math.round(performance.now() - t0) }, 'ingest stopped');
     },
   };
 };
