@@ -34,7 +34,7 @@ describe.skipIf(!stackEndpoints().kafkaLibs)('ingest when the broker dies mid-st
     await pool.end();
     ingest = await startIngest(loadConfig(ingestEnv, env), log);
 
-    const answers: { id: string; status: number; at: number }[] = [];
+    const answers: { id: string; status: number; at: number; retryAfter?: string | null }[] = [];
     const started = Date.now();
     // Workers run until 5 s after the broker is back (a KRaft restart after SIGKILL takes a while).
     let stopAt = Number.POSITIVE_INFINITY;
@@ -49,7 +49,7 @@ describe.skipIf(!stackEndpoints().kafkaLibs)('ingest when the broker dies mid-st
             body,
             signal: AbortSignal.timeout(10_000),
           });
-          answers.push({ id: event.id, status: res.status, at: Date.now() - started });
+          answers.push({ id: event.id, status: res.status, at: Date.now() - started, retryAfter: res.headers.get('retry-after') });
           await res.arrayBuffer();
         } catch {
           answers.push({ id: event.id, status: 0, at: Date.now() - started });
@@ -78,6 +78,8 @@ describe.skipIf(!stackEndpoints().kafkaLibs)('ingest when the broker dies mid-st
     expect([...statuses].filter((s) => s !== 200 && s !== 503)).toEqual([]);
     expect(answers.filter((a) => a.at > killedAt + 500 && a.at < restartedAt && a.status === 503).length).toBeGreaterThan(0);
     expect(answers.filter((a) => a.at > restartedAt && a.status === 200).length).toBeGreaterThan(0);
+    // Stripe is told when to come back.
+    expect(answers.filter((a) => a.status === 503 && !a.retryAfter)).toEqual([]);
     expect(answers.filter((a) => a.at < killedAt && a.status === 200).length).toBeGreaterThan(0);
 
     const kafka = new Kafka({ brokers: [broker.brokers], logLevel: logLevel.NOTHING });

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 import { RawEventHeaders, topicName } from '@sas/contracts';
-import { createIntegration, createLogger, createPool, createSecretBox, loadConfig, migrate, parseKey } from '@sas/runtime';
+import { REDACT_PATHS, createIntegration, createPool, createSecretBox, loadConfig, migrate, parseKey } from '@sas/runtime';
 import {
   TEST_SECRETS_KEY, invoicePaidEvent, randomWebhookSecret, serviceEnv, stackEndpoints, stripeSignature,
   stripeSignatureMulti, uniqueId,
 } from '@sas/testkit';
+import pino from 'pino';
 import { ingestEnv, startIngest, type RunningIngest } from '../src/index.js';
 
 /** Ingest against the real broker and PostgreSQL: every answer, and what reached the topic. */
@@ -20,6 +21,7 @@ describe('ingest gateway', () => {
   let ingest: RunningIngest;
   let kafka: Kafka;
   let accepted = 0;
+  const logLines: string[] = [];
 
   const recordsInTopic = async (): Promise<number> => {
     const admin = kafka.admin();
@@ -33,8 +35,9 @@ describe('ingest gateway', () => {
   };
 
   beforeAll(async () => {
-    const env = serviceEnv(prefix, { INGEST_PORT: '0', MAX_BODY_BYTES: String(64 * 1024), SECRETS_CACHE_MS: '0' });
-    const log = createLogger('ingest-test', env.LOG_LEVEL);
+    const env = serviceEnv(prefix, { INGEST_PORT: '0', MAX_BODY_BYTES: String(64 * 1024), SECRETS_CACHE_MS: '300' });
+    // Everything ingest logs, at debug level, is kept to check that no secret leaks into it.
+    const log = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, { write: (l: string) => { logLines.push(l); } });
     await migrate(stackEndpoints().databaseUrl, log);
     const pool = createPool(stackEndpoints().databaseUrl);
     const box = createSecretBox(parseKey(TEST_SECRETS_KEY));
@@ -170,6 +173,27 @@ describe('ingest gateway', () => {
 
   it('has written exactly the events it answered 200 to', async () => {
     expect(await recordsInTopic()).toBe(accepted);
+  });
+
+  it('picks up a newly added signing secret without a restart', async () => {
+    const added = randomWebhookSecret();
+    const body = JSON.stringify(invoicePaidEvent());
+    const pool = createPool(stackEndpoints().databaseUrl);
+    await pool.query('INSERT INTO webhook_secrets (integration_id, secret_ciphertext) VALUES ($1, $2)', [integrationId, createSecretBox(parseKey(TEST_SECRETS_KEY)).seal(added)]);
+    await pool.end();
+    await new Promise((r) => setTimeout(r, 400)); // past SECRETS_CACHE_MS
+    expect((await inject({ body, headers: signed(body, added) })).statusCode).toBe(200);
+  });
+
+  it('never logs a secret, a signature or a payload', async () => {
+    const body = JSON.stringify(invoicePaidEvent({ customerEmail: 'leak-check@example.com' }));
+    const header = stripeSignature(body, newSecret, Math.floor(Date.now() / 1000) - 400); // stale: logged as a rejection
+    await inject({ body, headers: { 'stripe-signature': header } });
+    const all = logLines.join('\n');
+    expect(all).toMatch(/webhook rejected/);
+    for (const needle of [newSecret, oldSecret, header.split('v1=')[1]!, 'leak-check@example.com', TEST_SECRETS_KEY]) {
+      expect(all).not.toContain(needle);
+    }
   });
 
   it('reports readiness and Prometheus metrics', async () => {
