@@ -24,6 +24,8 @@ dev="$(node --import tsx scripts/devIntegration.ts)"
 integration="$(node -e 'console.log(JSON.parse(process.argv[1]).integrationId)' "$dev")"
 secret="$(node -e 'console.log(JSON.parse(process.argv[1]).webhookSecret ?? "")' "$dev")"
 
+node scripts/build.mjs   # the services run as plain JavaScript bundles (dist/)
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -34,7 +36,7 @@ stop() {
 trap stop INT TERM EXIT
 
 for svc in ingest mapper scheduler dispatcher; do
-  node --import tsx "services/$svc/src/main.ts" > ".stack/logs/$svc.log" 2>&1 &
+  node --enable-source-maps "dist/$svc/main.js" > ".stack/logs/$svc.log" 2>&1 &
   pids+=("$!")
 done
 

@@ -79,9 +79,10 @@ const bareRun = await load('http://127.0.0.1:3199/webhooks/stripe/x');
 bare.kill('SIGTERM');
 
 // (a) ingest with the real broker
-const ingest = fork(`${root}/services/ingest/src/main.ts`, [], {
+// Ingest runs as in production: the JavaScript bundle that `npm start` runs (scripts/build.mjs).
+const ingest = fork(`${root}/dist/ingest/main.js`, [], {
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of ingest there, to see what limits it.
-  execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+  execArgv: [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
   env: { ...process.env, INGEST_PORT: '3198', KAFKA_TOPIC_PREFIX: `${integrationId}.`, SECRETS_KEY: TEST_SECRETS_KEY, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });

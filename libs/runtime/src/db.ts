@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from './logger.js';
@@ -6,7 +7,8 @@ import type { Logger } from './logger.js';
 export type Pool = pg.Pool;
 
 const MIGRATION_LOCK = 7_301_913_571; // any constant shared by all services
-const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+// Found through the package, so it holds both from source and from a bundle in dist/.
+const MIGRATIONS_DIR = join(dirname(createRequire(import.meta.url).resolve('@sas/runtime/package.json')), 'migrations');
 
 export const createPool = (databaseUrl: string, max = 10): pg.Pool => {
   const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5_000 });
