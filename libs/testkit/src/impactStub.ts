@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { DECIMAL, basicAuthOf, startStubServer, type Faults, type StubReply, type StubRequest } from './partnerStubs/stubServer.js';
 
 /**
  * A local stand-in for impact.com's Conversions API that checks the documented request shape
@@ -16,7 +15,6 @@ export interface ImpactSubmission {
 const ATTRIBUTION_KEYS = ['ClickId', 'CustomerId', 'PromoCode', 'MediaPartnerId'];
 const TRACKER_KEYS = ['ActionTrackerId', 'EventTypeId', 'EventTypeCode'];
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const DECIMAL = /^-?\d+(\.\d+)?$/;
 const HASHED = /^([a-f0-9]{40}|[a-f0-9]{64})$/i;
 
 export const checkConversionForm = (f: Record<string, string>): string[] => {
@@ -48,52 +46,88 @@ export const creditedAmount = (f: Record<string, string>): number => {
   return total;
 };
 
-const readBody = (req: IncomingMessage) =>
-  new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** One action at impact (tracker + OrderId), as the Actions API modifies it. */
+export interface ImpactAction {
+  amount: number;
+  state: 'active' | 'reversed';
+  modifications: { method: 'PUT' | 'DELETE'; fields: Record<string, string> }[];
+}
 
-export const startImpactStub = async (p: { accountSid: string; authToken: string }) => {
+const MAX_MODIFICATIONS = 1000;
+
+export const startImpactStub = async (p: { accountSid: string; authToken: string; faults?: Faults }) => {
   const submissions: ImpactSubmission[] = [];
   /** Credits by `${tracker}:${OrderId}`: impact's OrderId is unique per action tracker. */
   const credits = new Map<string, number>();
+  const actions = new Map<string, ImpactAction>();
   let duplicates = 0;
-  const expectedAuth = `Basic ${Buffer.from(`${p.accountSid}:${p.authToken}`).toString('base64')}`;
+  const expectedAuth = basicAuthOf(p.accountSid, p.authToken);
+  const error = (status: number, messages: string[]): StubReply =>
+    ({ status, body: { Status: 'ERROR', errors: messages.map((message) => ({ field: null, level: 'ERROR', message })) } });
 
-  const server = createServer(async (req, res) => {
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    const url = new URL(req.url ?? '/', 'http://stub');
-    if (req.method !== 'POST' || url.pathname !== `/Advertisers/${p.accountSid}/Conversions`) {
-      return reply(404, { Status: 'ERROR', Message: `no route ${req.method} ${url.pathname}` });
+  const onConversion = (r: StubRequest): StubReply => {
+    if (!String(r.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return { status: 415, body: { Status: 'ERROR', Message: 'expected application/x-www-form-urlencoded' } };
     }
-    if (req.headers.authorization !== expectedAuth) return reply(401, { Status: 'ERROR', Message: 'bad credentials' });
-    if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
-      return reply(415, { Status: 'ERROR', Message: 'expected application/x-www-form-urlencoded' });
-    }
-    const fields = Object.fromEntries(new URLSearchParams(await readBody(req)));
+    const fields = Object.fromEntries(new URLSearchParams(r.body));
     const errors = checkConversionForm(fields);
     submissions.push({ fields, accepted: errors.length === 0, errors, receivedAt: Date.now() });
-    if (errors.length > 0) {
-      return reply(400, { Status: 'ERROR', errors: errors.map((message) => ({ field: null, level: 'ERROR', message })) });
-    }
+    if (errors.length > 0) return error(400, errors);
     const creditKey = `${fields.EventTypeId ?? fields.ActionTrackerId ?? fields.EventTypeCode}:${fields.OrderId}`;
     if (credits.has(creditKey)) duplicates++;
-    else credits.set(creditKey, creditedAmount(fields));
-    return reply(200, { Status: 'QUEUED', QueuedUri: `/Advertisers/${p.accountSid}/APISubmissions/${submissions.length}` });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+    else {
+      const amount = creditedAmount(fields);
+      credits.set(creditKey, amount);
+      actions.set(creditKey, { amount, state: 'active', modifications: [] });
+    }
+    return { status: 200, body: { Status: 'QUEUED', QueuedUri: `/Advertisers/${p.accountSid}/APISubmissions/${submissions.length}` } };
+  };
+
+  /** Actions API: PUT (Amount = new total, or ItemSubTotalDelta{i}) with a Reason; DELETE with a DispositionCode. */
+  const onAction = (r: StubRequest, method: 'PUT' | 'DELETE'): StubReply => {
+    const fields = method === 'PUT'
+      ? Object.fromEntries(new URLSearchParams(r.body))
+      : Object.fromEntries(r.url.searchParams);
+    const errors: string[] = [];
+    if (!fields.ActionId && !(fields.ActionTrackerId && fields.OrderId)) errors.push('ActionId or ActionTrackerId and OrderId are required');
+    if (method === 'DELETE' && !fields.DispositionCode) errors.push('DispositionCode is required');
+    if (method === 'PUT') {
+      if (!fields.Reason) errors.push('Reason is required');
+      const deltas = Object.keys(fields).filter((k) => /^ItemSubTotalDelta\d+$/.test(k));
+      if (fields.Amount === undefined && deltas.length === 0) errors.push('Amount or ItemSubTotalDelta{i} is required');
+      if (fields.Amount !== undefined && !DECIMAL.test(fields.Amount)) errors.push(`Amount is not a decimal amount: ${fields.Amount}`);
+      if (fields.Amount !== undefined && Number(fields.Amount) < 0) errors.push('Amount (the new total) cannot be negative');
+    }
+    if (errors.length > 0) return error(400, errors);
+    const key = `${fields.ActionTrackerId}:${fields.OrderId}`;
+    const action = actions.get(key);
+    if (!action || action.state === 'reversed') return error(404, [`no active action for ${key}`]);
+    if (action.modifications.length >= MAX_MODIFICATIONS) return error(400, ['too many modifications for this action']);
+    action.modifications.push({ method, fields });
+    if (method === 'DELETE') action.state = 'reversed';
+    else if (fields.Amount !== undefined) action.amount = Number(fields.Amount);
+    else for (const [k, v] of Object.entries(fields)) if (/^ItemSubTotalDelta\d+$/.test(k)) action.amount += Number(v);
+    return { status: 200, body: { Status: 'OK', ActionUri: `/Advertisers/${p.accountSid}/Actions/${encodeURIComponent(key)}` } };
+  };
+
+  const server = await startStubServer((r) => {
+    const conversions = `/Advertisers/${p.accountSid}/Conversions`;
+    const actionsPath = `/Advertisers/${p.accountSid}/Actions`;
+    const route = r.method === 'POST' && r.url.pathname === conversions ? 'conversion'
+      : (r.method === 'PUT' || r.method === 'DELETE') && r.url.pathname === actionsPath ? 'action' : null;
+    if (!route) return { status: 404, body: { Status: 'ERROR', Message: `no route ${r.method} ${r.url.pathname}` } };
+    if (r.headers.authorization !== expectedAuth) return { status: 401, body: { Status: 'ERROR', Message: 'bad credentials' } };
+    return route === 'conversion' ? onConversion(r) : onAction(r, r.method as 'PUT' | 'DELETE');
+  }, p.faults);
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: server.baseUrl,
     submissions,
     credits,
+    actions,
     duplicates: () => duplicates,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    stats: server.stats,
+    setFaults: server.setFaults,
+    close: server.close,
   };
 };
 export type ImpactStub = Awaited<ReturnType<typeof startImpactStub>>;

@@ -54,12 +54,14 @@ export const buildRequest = (c: Conversion, d: Destination, ctx: BuildContext): 
   try {
     return adapter.build(c, dest, ctx);
   } catch (err) {
+    // Settings or data the partner's format cannot carry (a missing setting, a currency that is
+    // not ISO 4217): retrying changes nothing, so the conversion is dead-lettered with the reason.
     if (err instanceof DestinationConfigError) return { invalid: err.message };
-    throw err;
+    return { invalid: `${(err as Error).name}: ${(err as Error).message}` };
   }
 };
 
-export const classifyFor = (type: DestinationType) => (type === 'dry_run' ? (a: Parameters<typeof classifyResponse>[0]) => classifyResponse(a) : adapters[type].classify);
+export const classifyFor = (type: DestinationType): PartnerAdapter['classify'] => (type === 'dry_run' ? (a) => classifyResponse(a) : adapters[type].classify);
 
 const SECRET_HEADERS = new Set(['authorization', 'webhook-signature', 'x-eflow-api-key']);
 const SECRET_PARAMS = ['verification_token', 'email'];

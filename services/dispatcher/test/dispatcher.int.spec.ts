@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Conversion } from '@sas/contracts';
+import { createIntegration, createLogger, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool } from '@sas/runtime';
+import {
+  TEST_SECRETS_KEY, serviceEnv, stackEndpoints, startEverflowStub, startImpactStub, startPartnerstackStub, startTracknowStub,
+  startWebhookStub, uniqueId, waitFor, type EverflowStub, type ImpactStub, type PartnerstackStub, type TracknowStub, type WebhookStub,
+} from '@sas/testkit';
+import { dispatcherEnv, startDispatcher, type RunningDispatcher } from '../src/index.js';
+import { conversion, createConversionProducer, sha256, watchDispatch } from './fixtures.js';
+
+/**
+ * The dispatcher against the real Kafka, registry and PostgreSQL, with one stub per platform:
+ * every adapter's request as the stub checks it, refunds, replays, a 4xx to the dead-letter
+ * topic, a dry run, and a partner that never answers while the others are served.
+ */
+describe('dispatcher', () => {
+  const prefix = `${uniqueId('dsp')}.`;
+  const integrationId = uniqueId('int_');
+  const email = 'Jane.Doe@example.com';
+  let impact: ImpactStub;
+  let ps: PartnerstackStub;
+  let ef: EverflowStub;
+  let tn: TracknowStub;
+  let wh: WebhookStub;
+  let hanging: WebhookStub;
+  let dispatcher: RunningDispatcher;
+  let pool: Pool;
+  let producer: Awaited<ReturnType<typeof createConversionProducer>>;
+  let watch: Awaited<ReturnType<typeof watchDispatch>>;
+  const customerId = uniqueId('cus_');
+  const id = (s: string) => `${integrationId}_${s}`;
+
+  beforeAll(async () => {
+    impact = await startImpactStub({ accountSid: 'IRsid', authToken: 'tok' });
+    ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec', requireCustomer: true });
+    ef = await startEverflowStub({ verificationToken: 'vt' });
+    tn = await startTracknowStub();
+    wh = await startWebhookStub({ secret: 'whsec_' + Buffer.from('k'.repeat(24)).toString('base64') });
+    hanging = await startWebhookStub({ secret: 'x', faults: { timeoutRate: 1 } });
+    const env = serviceEnv(prefix, {
+      DISPATCHER_HEALTH_PORT: '0', RETRY_SCHEDULE_MS: '200,400', PARTNER_TIMEOUT_MS: '1500', DISPATCH_POLL_MS: '50',
+      DISPATCHER_GROUP_ID: uniqueId('g'), SETTINGS_CACHE_MS: '0', BREAKER_OPEN_MS: '300',
+    });
+    const log = createLogger('dispatcher-test', env.LOG_LEVEL);
+    await migrate(stackEndpoints().databaseUrl, log);
+    pool = createPool(stackEndpoints().databaseUrl);
+    const fast = { rateLimitPerSecond: 1000 };
+    await createIntegration(pool, createSecretBox(parseKey(TEST_SECRETS_KEY)), {
+      id: integrationId, name: 'Dispatch test', webhookSecrets: ['whsec_x'],
+      destinations: [
+        { id: id('impact'), type: 'impact', settings: { accountSid: 'IRsid', campaignId: '1', eventTypeId: '10', recurringEventTypeId: '11', baseUrl: impact.baseUrl, ...fast }, credentials: { authToken: 'tok' } },
+        { id: id('impact_badtoken'), type: 'impact', settings: { accountSid: 'IRsid', campaignId: '1', eventTypeId: '10', recurringEventTypeId: '11', baseUrl: impact.baseUrl, ...fast }, credentials: { authToken: 'wrong' } },
+        { id: id('ps'), type: 'partnerstack', settings: { publicKey: 'pub', baseUrl: ps.apiBase, ...fast }, credentials: { secretKey: 'sec' } },
+        { id: id('ef'), type: 'everflow', settings: { baseUrl: ef.baseUrl, nid: '7', recurringEventId: '3', ...fast }, credentials: { verificationToken: 'vt' } },
+        { id: id('tn'), type: 'tracknow', settings: { baseUrl: tn.baseUrl, campaignId: '5', ...fast }, credentials: {} },
+        { id: id('wh'), type: 'webhook', settings: { url: `${wh.baseUrl}/hooks`, ...fast }, credentials: { signingSecret: 'whsec_' + Buffer.from('k'.repeat(24)).toString('base64') } },
+        { id: id('hanging'), type: 'webhook', settings: { url: `${hanging.baseUrl}/hooks`, ...fast }, credentials: { signingSecret: 'x' } },
+        { id: id('dry'), type: 'dry_run', settings: { target: 'partnerstack', publicKey: 'pub', baseUrl: 'https://api.partnerstack.test/api/v2' }, credentials: {} },
+      ],
+    });
+    await pool.query(`INSERT INTO attribution_store (integration_id, customer_id, email, email_sha256) VALUES ($1, $2, $3, $4)`,
+      [integrationId, customerId, email, sha256(email)]);
+    dispatcher = await startDispatcher(loadConfig(dispatcherEnv, env), log);
+    producer = await createConversionProducer({ brokers: stackEndpoints().kafkaBrokers, registryUrl: stackEndpoints().schemaRegistryUrl, prefix });
+    watch = await watchDispatch({ brokers: stackEndpoints().kafkaBrokers, prefix });
+  });
+
+  afterAll(async () => {
+    await producer?.close();
+    await watch?.close();
+    await dispatcher?.stop();
+    await pool?.end();
+    await Promise.all([impact, ps, ef, tn, wh, hanging].map((s) => s?.close()));
+  });
+
+  const forIntegration = (o: Partial<Conversion> = {}) => conversion({
+    integrationId, customerId,
+    attribution: { clickId: uniqueId('clk'), partnerKey: 'pk_1', customerKey: null, promoCode: null, emailSha256: sha256(email), productKey: 'prod_key_1' },
+    ...o,
+  });
+  const outcomesOf = (c: Conversion, destination: string) => watch.outcomes.filter((o) => o.conversionId === c.conversionId && o.destinationId === id(destination));
+  const finalOf = (c: Conversion, destination: string) =>
+    outcomesOf(c, destination).find((o) => ['sent', 'failed', 'skipped', 'dry_run', 'duplicate'].includes(o.status));
+
+  const identity = forIntegration({ kind: 'CUSTOMER_IDENTITY', saleReason: null, orderId: customerId, subscriptionId: null, lineItems: [], amountMinor: 0 });
+  const sale = forIntegration({ kind: 'SALE_FIRST' });
+
+  it('sends one sale to every destination in its partner format, and reaches the others while one never answers', async () => {
+    await producer.send([identity]);
+    await waitFor(() => ps.customers.get(customerId), { what: 'PartnerStack customer' });
+    await producer.send([sale]);
+    await waitFor(() => (['impact', 'ps', 'ef', 'tn', 'wh', 'dry'].every((d) => finalOf(sale, d)) ? true : undefined), { what: 'final outcomes', timeoutMs: 20_000 });
+    // No head-of-line blocking: all of that happened while the hanging partner had not yet been given up on.
+    expect(outcomesOf(sale, 'hanging').some((o) => o.status === 'failed')).toBe(false);
+
+    expect(impact.submissions.filter((s) => s.fields.OrderId === sale.orderId).map((s) => s.errors)).toEqual([[]]);
+    expect(impact.credits.get(`10:${sale.orderId}`)).toBe(49);
+    expect(ps.customers.get(customerId)).toEqual({ email, partnerKey: 'pk_1', providerKey: customerId });
+    expect(ps.transactions.get(sale.orderId)).toMatchObject({ customer: customerId, amount: 4_900, currency: 'USD', productKey: 'prod_key_1', deleted: false });
+    expect(ef.conversions.find((c) => c.orderId === sale.orderId)).toMatchObject({ transactionId: sale.attribution.clickId, amount: 49, reversed: false });
+    expect(tn.postbacks.find((q) => q.order_id === sale.orderId)).toMatchObject({ click_id: sale.attribution.clickId, amount: '49.00', currency: 'USD', campaign_id: '5', new_customer: '1' });
+    const hook = wh.received.find((r) => (r.payload.data as Conversion).conversionId === sale.conversionId);
+    expect(hook?.payload).toMatchObject({ type: 'conversion.sale_first', action: 'credit', data: { orderId: sale.orderId, amount: { minor: 4_900, currency: 'USD', decimal: '49.00' } } });
+    expect(wh.rejected).toEqual([]);
+
+    // 401 is not fixed by retrying: dead-lettered after one attempt, with the partner's answer.
+    const dlq = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === sale.conversionId && d.destinationId === id('impact_badtoken')), { what: 'dead letter' });
+    expect(dlq).toMatchObject({ attempts: 1, httpStatus: 401, action: 'credit' });
+    expect(Buffer.from(dlq.conversionBase64, 'base64')[0]).toBe(0); // the Confluent-framed Avro record
+
+    // The dry run recorded what PartnerStack would have been sent, without credentials or the plain email.
+    const { rows } = await pool.query(`SELECT status, dry_run_request FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('dry'), sale.orderId]);
+    expect(rows[0].status).toBe('dry_run');
+    expect(rows[0].dry_run_request).toMatchObject({ method: 'POST', url: 'https://api.partnerstack.test/api/v2/transactions', headers: { authorization: '[redacted]' } });
+    expect(JSON.parse(rows[0].dry_run_request.body)).toMatchObject({ customer_key: customerId, amount: 4_900, key: sale.orderId });
+    const identityDry = await pool.query(`SELECT dry_run_request FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('dry'), customerId]);
+    expect(JSON.parse(identityDry.rows[0].dry_run_request.body).email).toBe('[redacted]');
+
+    // The partner that never answers: retried on schedule, then dead-lettered; nothing else waited for it.
+    const hungDlq = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === sale.conversionId && d.destinationId === id('hanging')), { what: 'hanging partner dead-lettered', timeoutMs: 30_000 });
+    expect(hungDlq.attempts).toBe(3);
+    expect(outcomesOf(sale, 'hanging').map((o) => o.status)).toEqual(['retrying', 'retrying', 'failed']);
+  });
+
+  it('replaying conversions.v1 and conversions.due.v1 sends nothing twice', async () => {
+    const before = { impact: impact.submissions.length, ps: ps.stats.requests, ef: ef.stats.requests, tn: tn.stats.requests, wh: wh.stats.requests };
+    await producer.send([sale, identity]);
+    await producer.send([sale], 'conversionsDue');
+    await waitFor(() => (outcomesOf(sale, 'impact').filter((o) => o.status === 'duplicate').length === 2 ? true : undefined), { what: 'duplicate outcomes' });
+    await waitFor(() => (outcomesOf(identity, 'ps').some((o) => o.status === 'duplicate') ? true : undefined), { what: 'identity duplicate' });
+    expect({ impact: impact.submissions.length, ps: ps.stats.requests, ef: ef.stats.requests, tn: tn.stats.requests, wh: wh.stats.requests }).toEqual(before);
+  });
+
+  it('refunds: two partial refunds are two actions, then the full refund reverses', async () => {
+    const refund = (o: Partial<Conversion>) => forIntegration({
+      ...o, orderId: sale.orderId, subscriptionId: sale.subscriptionId, attribution: sale.attribution, saleReason: 'subscription_create',
+      orderAmountMinor: 4_900, lineItems: [],
+    });
+    const r1 = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 900, refundedTotalMinor: 900 });
+    const r2 = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 1_000, refundedTotalMinor: 1_900 });
+    await producer.send([r1], 'conversionsDue');
+    await waitFor(() => (finalOf(r1, 'impact') && finalOf(r1, 'ps') ? true : undefined), { what: 'first partial refund' });
+    await producer.send([r2], 'conversionsDue');
+    await waitFor(() => (finalOf(r2, 'impact') && finalOf(r2, 'ps') ? true : undefined), { what: 'second partial refund' });
+    const action = impact.actions.get(`10:${sale.orderId}`)!;
+    expect(action.modifications.map((m) => [m.method, m.fields.Amount, m.fields.Reason])).toEqual([['PUT', '40.00', 'OTHER'], ['PUT', '30.00', 'OTHER']]);
+    expect(action.amount).toBe(30);
+    expect(ps.transactions.get(`${sale.orderId}:refund:${r1.refundId}`)).toMatchObject({ amount: -900 });
+    expect(ps.transactions.get(`${sale.orderId}:refund:${r2.refundId}`)).toMatchObject({ amount: -1_000 });
+    expect(finalOf(r1, 'ef')).toMatchObject({ status: 'skipped' }); // Everflow has no partial reversal
+    expect(finalOf(r1, 'tn')).toMatchObject({ status: 'skipped' });
+
+    const full = refund({ kind: 'REFUND_FULL', refundId: uniqueId('re_'), amountMinor: 3_000, refundedTotalMinor: 4_900 });
+    await producer.send([full], 'conversionsDue');
+    await waitFor(() => (['impact', 'ps', 'ef'].every((d) => finalOf(full, d)?.status === 'sent') ? true : undefined), { what: 'full refund' });
+    expect(action.state).toBe('reversed');
+    expect(action.modifications.at(-1)).toMatchObject({ method: 'DELETE', fields: { DispositionCode: 'ITEM_RETURNED', OrderId: sale.orderId } });
+    expect(ps.transactions.get(sale.orderId)?.deleted).toBe(true);
+    expect(ef.conversions.find((c) => c.orderId === sale.orderId)?.reversed).toBe(true);
+  });
+});
