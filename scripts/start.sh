@@ -33,7 +33,8 @@ stop() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait || true
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 for svc in ingest mapper scheduler dispatcher; do
   node --enable-source-maps "dist/$svc/main.js" > ".stack/logs/$svc.log" 2>&1 &
@@ -57,4 +58,5 @@ MSG
 [ -n "$secret" ] && echo "Signing secret of the new '$integration' integration: $secret"
 echo "Ctrl-C to stop."
 wait -n "${pids[@]}" || true
-echo "a service exited; see .stack/logs/"
+echo "a service exited; see .stack/logs/ (stopping the others)"
+exit 1
