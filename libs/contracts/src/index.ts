@@ -7,3 +7,4 @@ export * from './conversionSchema.js';
 export * from './stripeEvent.js';
 export * from './destinations.js';
 export * from './dispatchOutcome.js';
+export * from './mapperDeadLetter.js';

@@ -1,6 +1,4 @@
-import { RawEventHeaders, parseStripeEventEnvelope, type Conversion } from '@sas/contracts';
-import type { IntegrationSettings } from '@sas/runtime';
-import { toConversions } from './core/toConversions.js';
+import { RawEventHeaders, parseStripeEventEnvelope, type StripeEventEnvelope } from '@sas/contracts';
 
 export type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
@@ -10,43 +8,30 @@ const header = (h: RawHeaders, name: string): string | null => {
   return one === undefined ? null : one.toString();
 };
 
-export type RawEventOutcome =
-  | { readonly status: 'mapped'; readonly conversions: Conversion[] }
-  | { readonly status: 'skipped'; readonly reason: string };
+export type ParsedRawEvent =
+  | { readonly ok: true; readonly integrationId: string; readonly event: StripeEventEnvelope; readonly receivedAt: number }
+  | { readonly ok: false; readonly code: string; readonly reason: string; readonly integrationId: string | null; readonly eventId: string | null; readonly eventType: string | null };
 
 /**
- * One record of `stripe.events.v1` → conversions. Ingest verified the body, so a record that
- * does not parse is an operator's problem, reported, never a crash loop.
+ * One record of `stripe.events.v1` → a Stripe event with where it came from. Ingest verified
+ * the body, so a record that does not parse is poison for the dead-letter topic, never a crash loop.
  */
-export const handleRawEvent = async (
-  record: { value: Buffer | null; headers: RawHeaders },
-  settingsOf: (integrationId: string) => Promise<IntegrationSettings | null>,
-): Promise<RawEventOutcome> => {
+export const parseRawEvent = (record: { value: Buffer | null; headers: RawHeaders }): ParsedRawEvent => {
   const integrationId = header(record.headers, RawEventHeaders.integrationId);
-  if (!integrationId || !record.value) return { status: 'skipped', reason: 'record without integration id or body' };
+  const eventId = header(record.headers, RawEventHeaders.eventId);
+  const eventType = header(record.headers, RawEventHeaders.eventType);
+  const fail = (code: string, reason: string): ParsedRawEvent => ({ ok: false, code, reason, integrationId, eventId, eventType });
+  if (!integrationId) return fail('RAW_ERR_NO_INTEGRATION', 'record without x-integration-id header');
+  if (!record.value || record.value.length === 0) return fail('RAW_ERR_EMPTY', 'record without a body');
   let json: unknown;
   try {
     json = JSON.parse(record.value.toString('utf8'));
   } catch {
-    return { status: 'skipped', reason: 'body is not JSON' };
+    return fail('RAW_ERR_JSON', 'body is not JSON');
   }
   const parsed = parseStripeEventEnvelope(json);
-  if (!parsed.ok) return { status: 'skipped', reason: parsed.reason };
-  const settings = await settingsOf(integrationId);
-  if (!settings) return { status: 'skipped', reason: `unknown integration ${integrationId}` };
+  if (!parsed.ok) return fail('RAW_ERR_ENVELOPE', parsed.reason);
   const event = parsed.event;
   const receivedAt = Number(header(record.headers, RawEventHeaders.receivedAt)) || event.created * 1000;
-  return {
-    status: 'mapped',
-    conversions: toConversions(event, {
-      integrationId,
-      eventId: event.id,
-      eventCreatedSec: event.created,
-      stripeAccount: event.account ?? null,
-      livemode: event.livemode,
-      receivedAt,
-      saleTrigger: settings.saleTrigger,
-      refundHoldSeconds: settings.refundHoldSeconds,
-    }),
-  };
+  return { ok: true, integrationId, event, receivedAt };
 };

@@ -1,57 +1,99 @@
-import { conversionKey, topicName } from '@sas/contracts';
+import { conversionKey, mapperDeadLetterKey, topicName } from '@sas/contracts';
 import {
-  createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createTtlCache,
-  ensureTopics, loadIntegrationSettings, migrate, type Logger,
+  createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox, createTtlCache,
+  ensureTopics, migrate, parseKey, type Logger,
 } from '@sas/runtime';
+import { createMapperStore } from './adapters/mapperStore.js';
+import { createEnricher } from './adapters/stripeApi.js';
 import type { MapperConfig } from './config.js';
-import { handleRawEvent } from './handleRawEvent.js';
+import { handleBatch } from './handleBatch.js';
 
 export interface RunningMapper {
   stop(): Promise<void>;
 }
 
+/**
+ * stripe.events.v1 → conversions.v1 (+ mapper.dlq.v1), at least once with idempotent output:
+ * per batch of one partition, map in order, produce every record of the batch in one send
+ * (acks from all in-sync replicas), then commit the state effects and the handled event ids
+ * in one PostgreSQL transaction, then commit the offsets. A crash anywhere replays the batch:
+ * handled events are skipped by id, the rest map to the same deterministic conversion ids.
+ */
 export const startMapper = async (config: MapperConfig, log: Logger): Promise<RunningMapper> => {
   const pool = createPool(config.DATABASE_URL);
   await migrate(config.DATABASE_URL, log);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'mapper', log });
   await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX);
   const codec = createConversionCodec(config.SCHEMA_REGISTRY_URL);
-  const settings = createTtlCache((id) => loadIntegrationSettings(pool, id), config.SETTINGS_CACHE_MS);
+  const store = createMapperStore(pool);
+  const settings = createTtlCache((id) => store.settingsOf(id), config.SETTINGS_CACHE_MS);
+  const box = config.SECRETS_KEY
+    ? createSecretBox(parseKey(config.SECRETS_KEY), config.SECRETS_KEY_PREVIOUS ? [parseKey(config.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY_PREVIOUS')] : [])
+    : null;
+  if (!box) log.warn('SECRETS_KEY not set: Stripe API enrichment is off (checkout line items, invoices behind basil charges, promotion codes)');
+  let stopping = false;
+  // Any running batch's heartbeat keeps this member in the group while Stripe is retried.
+  let heartbeatNow: () => Promise<void> = async () => undefined;
+  const enricher = createEnricher({
+    apiBase: config.STRIPE_API_BASE, timeoutMs: config.STRIPE_TIMEOUT_MS, cacheMs: config.ENRICHMENT_CACHE_MS,
+    cacheMax: config.ENRICHMENT_CACHE_MAX, log: log.child({ component: 'stripe-api' }), isStopping: () => stopping,
+    onWait: () => heartbeatNow().catch(() => undefined),
+  });
   const producer = createDurableProducer(kafka);
   const consumer = kafka.consumer({ groupId: config.MAPPER_GROUP_ID });
+  const inTopic = topicName('stripeEvents', config.KAFKA_TOPIC_PREFIX);
   const outTopic = topicName('conversions', config.KAFKA_TOPIC_PREFIX);
+  const dlqTopic = topicName('mapperDeadLetters', config.KAFKA_TOPIC_PREFIX);
   await producer.connect();
   await consumer.connect();
-  await consumer.subscribe({ topic: topicName('stripeEvents', config.KAFKA_TOPIC_PREFIX), fromBeginning: true });
+  await consumer.subscribe({ topic: inTopic, fromBeginning: true });
 
   await consumer.run({
-    // Offsets are committed only after the conversions are acknowledged: at-least-once,
-    // and conversion ids are deterministic, so a redelivery produces the same records.
-    eachMessage: async ({ message, partition }) => {
-      const outcome = await handleRawEvent({ value: message.value, headers: message.headers ?? {} }, (id) => settings.get(id));
-      if (outcome.status === 'skipped') {
-        log.warn({ partition, offset: message.offset, reason: outcome.reason }, 'raw event skipped');
-        return;
-      }
-      if (outcome.conversions.length === 0) return;
-      const messages = await Promise.all(
-        outcome.conversions.map(async (c) => ({
-          key: conversionKey({ account: c.stripeAccount, customerId: c.customerId, subscriptionId: c.subscriptionId, orderId: c.orderId }),
-          value: await codec.encode(outTopic, c),
-        })),
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    partitionsConsumedConcurrently: config.MAPPER_PARTITIONS_CONCURRENCY,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+      heartbeatNow = heartbeat;
+      const outcome = await handleBatch(
+        { store, settingsOf: (id) => settings.get(id), enricher, box, now: Date.now, enrichConcurrency: config.ENRICHMENT_CONCURRENCY, duplicates: config.MAPPER_DUPLICATE_EVENTS },
+        batch.topic, batch.partition,
+        batch.messages.map((m) => ({ value: m.value, headers: m.headers ?? {}, offset: m.offset })),
       );
-      await producer.send({ topic: outTopic, acks: -1, messages });
-      for (const c of outcome.conversions) {
-        log.info({ conversionId: c.conversionId, kind: c.kind, stripeEventId: c.sourceEventIds[0], integrationId: c.integrationId }, 'conversion recorded');
+      const conversions = await Promise.all(outcome.conversions.map(async (c) => ({
+        key: conversionKey({ account: c.stripeAccount, customerId: c.customerId, subscriptionId: c.subscriptionId, orderId: c.orderId }),
+        value: await codec.encode(outTopic, c),
+      })));
+      const topicMessages = [
+        ...(conversions.length > 0 ? [{ topic: outTopic, messages: conversions }] : []),
+        ...(outcome.deadLetters.length > 0
+          ? [{ topic: dlqTopic, messages: outcome.deadLetters.map((d) => ({ key: mapperDeadLetterKey(d), value: JSON.stringify(d) })) }]
+          : []),
+      ];
+      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+      await store.commit(outcome.effects, outcome.handled);
+      for (const d of outcome.deadLetters) {
+        log.error({ stripeEventId: d.eventId, integrationId: d.integrationId, code: d.code, reason: d.reason, partition: d.partition, offset: d.offset }, 'raw event dead-lettered');
       }
+      log.debug({ partition: batch.partition, events: batch.messages.length, conversions: conversions.length, duplicates: outcome.duplicates }, 'batch mapped');
+      resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
     },
   });
+
+  const pruneTimer = setInterval(() => {
+    store.prune(config.DEDUPE_RETENTION_DAYS).catch((err) => log.warn({ err: (err as Error).message }, 'dedupe prune failed'));
+  }, 3_600_000);
+  pruneTimer.unref();
 
   const health = createHealthServer({ postgres: () => pool.query('SELECT 1') });
   await health.listen({ host: '127.0.0.1', port: config.MAPPER_HEALTH_PORT });
 
   return {
     stop: async () => {
+      stopping = true;
+      clearInterval(pruneTimer);
       await health.close();
       await consumer.disconnect();
       await producer.disconnect();

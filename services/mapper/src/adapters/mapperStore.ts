@@ -1,0 +1,204 @@
+import type pg from 'pg';
+import { sha256Email } from '../core/conversionId.js';
+import type { Effect } from '../core/effects.js';
+import type { OrderLink, RecordedTransaction, StoredAttribution } from '../core/facts.js';
+import type { ChargeTracking } from '../core/mapContext.js';
+
+/** The integration as the mapper reads it (its own query: charge tracking and the Stripe key are mapper concerns). */
+export interface MapperSettings {
+  readonly id: string;
+  readonly saleTrigger: 'invoice.paid' | 'invoice.payment_succeeded';
+  readonly refundHoldSeconds: number;
+  readonly chargeTracking: ChargeTracking;
+  readonly stripeKeyCiphertext: string | null;
+}
+
+export interface BatchState {
+  readonly attribution: Map<string, StoredAttribution>;
+  readonly transactions: Map<string, RecordedTransaction>;
+  readonly refundKeys: Map<string, Set<string>>;
+  readonly links: Map<string, OrderLink>;
+}
+
+export interface StateQuery {
+  readonly attributionKeys: readonly string[];
+  readonly chargeIds: readonly string[];
+  readonly linkRefs: readonly string[];
+}
+
+export interface MapperStore {
+  settingsOf(integrationId: string): Promise<MapperSettings | null>;
+  /** Event ids (of these integrations) already handled. */
+  processed(events: readonly { integrationId: string; eventId: string }[]): Promise<Set<string>>;
+  loadState(integrationId: string, q: StateQuery): Promise<BatchState>;
+  /** After the batch's records are acknowledged: apply the effects and mark the events handled, atomically. */
+  commit(effects: readonly { integrationId: string; effect: Effect }[], events: readonly { integrationId: string; eventId: string }[]): Promise<void>;
+  /** Forget handled ids older than Stripe's event retention (replays beyond it are impossible). */
+  prune(olderThanDays: number): Promise<number>;
+}
+
+export const processedKey = (integrationId: string, eventId: string): string => `${integrationId}\u0000${eventId}`;
+
+const uniq = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
+
+export const createMapperStore = (pool: pg.Pool): MapperStore => ({
+  settingsOf: async (integrationId) => {
+    const { rows } = await pool.query(
+      `SELECT id, sale_trigger, refund_hold_seconds, charge_tracking, stripe_key_ciphertext FROM integrations WHERE id = $1`,
+      [integrationId],
+    );
+    const r = rows[0];
+    return r
+      ? { id: r.id, saleTrigger: r.sale_trigger, refundHoldSeconds: r.refund_hold_seconds, chargeTracking: r.charge_tracking, stripeKeyCiphertext: r.stripe_key_ciphertext }
+      : null;
+  },
+
+  processed: async (events) => {
+    if (events.length === 0) return new Set();
+    const { rows } = await pool.query<{ integration_id: string; event_id: string }>(
+      `SELECT p.integration_id, p.event_id FROM mapper_processed_events p
+         JOIN unnest($1::text[], $2::text[]) AS q(integration_id, event_id)
+           ON p.integration_id = q.integration_id AND p.event_id = q.event_id`,
+      [events.map((e) => e.integrationId), events.map((e) => e.eventId)],
+    );
+    return new Set(rows.map((r) => processedKey(r.integration_id, r.event_id)));
+  },
+
+  loadState: async (integrationId, q) => {
+    const keys = uniq(q.attributionKeys);
+    const charges = uniq(q.chargeIds);
+    const refs = uniq(q.linkRefs);
+    const [a, t, rf, l] = await Promise.all([
+      keys.length === 0 ? { rows: [] } : pool.query(
+        `SELECT customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, identity_at
+           FROM attribution_store WHERE integration_id = $1 AND customer_id = ANY($2::text[])`, [integrationId, keys]),
+      charges.length === 0 ? { rows: [] } : pool.query(
+        `SELECT charge_id, status, conversion_id, order_id, amount_minor, currency, source_event_id
+           FROM mapper_charge_transactions WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, charges]),
+      charges.length === 0 ? { rows: [] } : pool.query(
+        `SELECT charge_id, refund_key FROM mapper_refunds WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, charges]),
+      refs.length === 0 ? { rows: [] } : pool.query(
+        `SELECT ref, order_id, order_kind, subscription_id, customer_id
+           FROM mapper_order_links WHERE integration_id = $1 AND ref = ANY($2::text[])`, [integrationId, refs]),
+    ]);
+    const state: BatchState = { attribution: new Map(), transactions: new Map(), refundKeys: new Map(), links: new Map() };
+    for (const r of a.rows) {
+      state.attribution.set(r.customer_id, {
+        clickId: r.click_id, partnerKey: r.partner_key, customerKey: r.customer_key, productKey: r.product_key,
+        promoCode: r.promo_code, email: r.email, identityAt: r.identity_at === null ? null : Number(r.identity_at),
+      });
+    }
+    for (const r of t.rows) {
+      state.transactions.set(r.charge_id, {
+        status: r.status, conversionId: r.conversion_id, orderId: r.order_id,
+        amountMinor: r.amount_minor === null ? null : Number(r.amount_minor), currency: r.currency, sourceEventId: r.source_event_id,
+      });
+    }
+    for (const r of rf.rows) {
+      const set = state.refundKeys.get(r.charge_id) ?? new Set<string>();
+      set.add(r.refund_key);
+      state.refundKeys.set(r.charge_id, set);
+    }
+    for (const r of l.rows) {
+      state.links.set(r.ref, { orderId: r.order_id, kind: r.order_kind, subscriptionId: r.subscription_id, customerId: r.customer_id });
+    }
+    return state;
+  },
+
+  commit: async (effects, events) => {
+    if (effects.length === 0 && events.length === 0) return;
+    // Last write per key wins within the batch: effects are in event order.
+    const attribution = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'attribution' }> }>();
+    const links = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'orderLink' }> }>();
+    const transactions = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'transaction' }> }>();
+    const refunds = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'refund' }> }>();
+    for (const { integrationId, effect: e } of effects) {
+      switch (e.type) {
+        case 'attribution': attribution.set(`${integrationId}\u0000${e.key}`, { integrationId, e }); break;
+        case 'orderLink': links.set(`${integrationId}\u0000${e.ref}`, { integrationId, e }); break;
+        case 'transaction': transactions.set(`${integrationId}\u0000${e.chargeId}`, { integrationId, e }); break;
+        case 'refund': refunds.set(`${integrationId}\u0000${e.refundKey}`, { integrationId, e }); break;
+        default: { const _exhaustive: never = e; void _exhaustive; }
+      }
+    }
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (attribution.size > 0) {
+        const rows = [...attribution.values()];
+        await client.query(
+          `INSERT INTO attribution_store AS s (integration_id, customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, email_sha256, identity_at, source_event_id, updated_at)
+           SELECT i, c, ck, pk, cu, pr, pc, em, eh, ia, se, now()
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[])
+               AS x(i, c, ck, pk, cu, pr, pc, em, ia, se, eh)
+           ON CONFLICT (integration_id, customer_id) DO UPDATE SET
+             click_id = EXCLUDED.click_id, partner_key = EXCLUDED.partner_key, customer_key = EXCLUDED.customer_key,
+             product_key = EXCLUDED.product_key, promo_code = EXCLUDED.promo_code, email = EXCLUDED.email,
+             email_sha256 = EXCLUDED.email_sha256, identity_at = EXCLUDED.identity_at,
+             source_event_id = EXCLUDED.source_event_id, updated_at = now()`,
+          [
+            rows.map((r) => r.integrationId), rows.map((r) => r.e.key), rows.map((r) => r.e.row.clickId), rows.map((r) => r.e.row.partnerKey),
+            rows.map((r) => r.e.row.customerKey), rows.map((r) => r.e.row.productKey), rows.map((r) => r.e.row.promoCode),
+            rows.map((r) => r.e.row.email), rows.map((r) => r.e.row.identityAt), rows.map((r) => r.e.sourceEventId),
+            rows.map((r) => sha256Email(r.e.row.email)),
+          ],
+        );
+      }
+      if (links.size > 0) {
+        const rows = [...links.values()];
+        await client.query(
+          `INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id, customer_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+           ON CONFLICT (integration_id, ref) DO UPDATE SET order_id = EXCLUDED.order_id, order_kind = EXCLUDED.order_kind,
+             subscription_id = COALESCE(EXCLUDED.subscription_id, mapper_order_links.subscription_id),
+             customer_id = COALESCE(EXCLUDED.customer_id, mapper_order_links.customer_id), updated_at = now()`,
+          [rows.map((r) => r.integrationId), rows.map((r) => r.e.ref), rows.map((r) => r.e.orderId), rows.map((r) => r.e.kind),
+            rows.map((r) => r.e.subscriptionId), rows.map((r) => r.e.customerId)],
+        );
+      }
+      if (transactions.size > 0) {
+        const rows = [...transactions.values()];
+        await client.query(
+          `INSERT INTO mapper_charge_transactions (integration_id, charge_id, status, conversion_id, order_id, amount_minor, currency, source_event_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
+           ON CONFLICT (integration_id, charge_id) DO UPDATE SET status = EXCLUDED.status,
+             conversion_id = COALESCE(EXCLUDED.conversion_id, mapper_charge_transactions.conversion_id),
+             order_id = COALESCE(EXCLUDED.order_id, mapper_charge_transactions.order_id),
+             amount_minor = COALESCE(EXCLUDED.amount_minor, mapper_charge_transactions.amount_minor),
+             currency = COALESCE(EXCLUDED.currency, mapper_charge_transactions.currency),
+             source_event_id = EXCLUDED.source_event_id, updated_at = now()`,
+          [rows.map((r) => r.integrationId), rows.map((r) => r.e.chargeId), rows.map((r) => r.e.status), rows.map((r) => r.e.conversionId),
+            rows.map((r) => r.e.orderId), rows.map((r) => r.e.amountMinor), rows.map((r) => r.e.currency), rows.map((r) => r.e.sourceEventId)],
+        );
+      }
+      if (refunds.size > 0) {
+        const rows = [...refunds.values()];
+        await client.query(
+          `INSERT INTO mapper_refunds (integration_id, refund_key, charge_id, amount_minor, conversion_id, source_event_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
+           ON CONFLICT (integration_id, refund_key) DO NOTHING`,
+          [rows.map((r) => r.integrationId), rows.map((r) => r.e.refundKey), rows.map((r) => r.e.chargeId), rows.map((r) => r.e.amountMinor),
+            rows.map((r) => r.e.conversionId), rows.map((r) => r.e.sourceEventId)],
+        );
+      }
+      if (events.length > 0) {
+        await client.query(
+          `INSERT INTO mapper_processed_events (integration_id, event_id)
+           SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
+          [events.map((e) => e.integrationId), events.map((e) => e.eventId)],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  },
+
+  prune: async (olderThanDays) => {
+    const r = await pool.query(`DELETE FROM mapper_processed_events WHERE processed_at < now() - make_interval(days => $1)`, [olderThanDays]);
+    return r.rowCount ?? 0;
+  },
+});

@@ -1,0 +1,262 @@
+import type { Conversion, MapperDeadLetter, StripeEventEnvelope } from '@sas/contracts';
+import type { LineItem } from '@sas/contracts';
+import type { SecretBox } from '@sas/runtime';
+import type { Enricher, StripeTarget } from './adapters/stripeApi.js';
+import { processedKey, type BatchState, type MapperSettings, type MapperStore } from './adapters/mapperStore.js';
+import { legacyInvoiceOfCharge, refundsNeedApi } from './core/chargeEvents.js';
+import { checkoutLineItemsNeeded } from './core/checkoutSale.js';
+import { MappingError } from './core/conversionBase.js';
+import type { Effect } from './core/effects.js';
+import { NO_FACTS, type MapFacts, type OrderLink, type RefundFact } from './core/facts.js';
+import type { MapContext } from './core/mapContext.js';
+import { checkoutPromoRefs, invoicePromoRefs } from './core/promo.js';
+import { idOf, int, str, type Json } from './core/stripeRead.js';
+import { attributionKeysOf, decide } from './core/toConversions.js';
+import { parseRawEvent, type RawHeaders } from './handleRawEvent.js';
+
+export interface RawRecord {
+  readonly value: Buffer | null;
+  readonly headers: RawHeaders;
+  readonly offset: string;
+}
+
+export interface BatchDeps {
+  readonly store: MapperStore;
+  readonly settingsOf: (integrationId: string) => Promise<MapperSettings | null>;
+  readonly enricher: Enricher;
+  /** Opens an integration's sealed Stripe key; null when the mapper has no SECRETS_KEY. */
+  readonly box: SecretBox | null;
+  readonly now: () => number;
+  /** Enrichment calls in flight at once within a batch. */
+  readonly enrichConcurrency: number;
+  /**
+   * An event id already handled never changes state again. 'reemit': it is mapped again,
+   * read-only, and what comes out (same deterministic ids) is produced again, so downstream
+   * ledgers answer "duplicate"; 'drop': it produces nothing.
+   */
+  readonly duplicates: 'reemit' | 'drop';
+}
+
+export interface BatchOutcome {
+  readonly conversions: Conversion[];
+  readonly deadLetters: MapperDeadLetter[];
+  readonly effects: { integrationId: string; effect: Effect }[];
+  /** Events to mark handled once the output is acknowledged (mapped, unhandled or dead-lettered). */
+  readonly handled: { integrationId: string; eventId: string }[];
+  duplicates: number;
+}
+
+interface Parsed {
+  readonly duplicate: boolean;
+  readonly integrationId: string;
+  readonly event: StripeEventEnvelope;
+  readonly receivedAt: number;
+  readonly record: RawRecord;
+  readonly settings: MapperSettings;
+  readonly target: StripeTarget | null;
+}
+
+interface Enrichment {
+  lineItems: LineItem[] | null;
+  promoCodes: Record<string, string>;
+  invoicePromoCodes: string[] | null;
+  order: OrderLink | null;
+  refunds: RefundFact[] | null;
+}
+
+const CHARGE_TYPES = new Set(['charge.succeeded', 'charge.captured', 'charge.updated', 'charge.refunded', 'charge.failed']);
+
+/** Run `fn` over `items` with at most `n` in flight. */
+const mapLimit = async <T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> => {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  }));
+  return out;
+};
+
+const linkRefsOf = (e: StripeEventEnvelope): string[] => {
+  if (!CHARGE_TYPES.has(e.type)) return [];
+  const o = e.data.object;
+  const legacy = legacyInvoiceOfCharge(o);
+  return [str(o.id), idOf(o.payment_intent), legacy.invoiceId].filter((x): x is string => Boolean(x));
+};
+
+/**
+ * One batch of raw records of one partition → conversions, dead letters and state effects.
+ * Records are mapped in order (a customer's events share a partition), each seeing the state
+ * left by the ones before it; lookups are made once per batch, Stripe API calls concurrently.
+ * Nothing is written here: the service produces the output, then commits the effects.
+ */
+export const handleBatch = async (
+  deps: BatchDeps, topic: string, partition: number, records: readonly RawRecord[],
+): Promise<BatchOutcome> => {
+  const out: BatchOutcome = { conversions: [], deadLetters: [], effects: [], handled: [], duplicates: 0 };
+  const dead = (r: RawRecord, p: { code: string; reason: string; integrationId: string | null; eventId: string | null; eventType: string | null }) => {
+    out.deadLetters.push({
+      ...p, topic, partition, offset: r.offset, at: deps.now(), rawBase64: r.value ? r.value.toString('base64') : null,
+    });
+    if (p.integrationId && p.eventId) out.handled.push({ integrationId: p.integrationId, eventId: p.eventId });
+  };
+
+  // 1. Parse; poison goes to the dead-letter topic.
+  const parsed: Parsed[] = [];
+  const seen = new Set<string>();
+  for (const r of records) {
+    const p = parseRawEvent(r);
+    if (!p.ok) {
+      dead(r, p);
+      continue;
+    }
+    const key = processedKey(p.integrationId, p.event.id);
+    const inBatchDuplicate = seen.has(key);
+    seen.add(key);
+    const settings = await deps.settingsOf(p.integrationId);
+    if (!settings) {
+      dead(r, { code: 'RAW_ERR_UNKNOWN_INTEGRATION', reason: `unknown integration ${p.integrationId}`, integrationId: p.integrationId, eventId: p.event.id, eventType: p.event.type });
+      continue;
+    }
+    const apiKey = settings.stripeKeyCiphertext && deps.box ? deps.box.open(settings.stripeKeyCiphertext) : null;
+    parsed.push({
+      duplicate: inBatchDuplicate,
+      integrationId: p.integrationId, event: p.event, receivedAt: p.receivedAt, record: r, settings,
+      target: apiKey ? { integrationId: p.integrationId, apiKey, account: p.event.account ?? null } : null,
+    });
+  }
+
+  // 2. Dedupe by Stripe event id against what earlier batches handled.
+  const done = await deps.store.processed(parsed.map((p) => ({ integrationId: p.integrationId, eventId: p.event.id })));
+  const todo = parsed
+    .map((p) => (done.has(processedKey(p.integrationId, p.event.id)) ? { ...p, duplicate: true } : p))
+    .filter((p) => {
+      if (p.duplicate) out.duplicates++;
+      return !p.duplicate || deps.duplicates === 'reemit';
+    });
+
+  // 3. State of everything the batch touches, per integration, in a few queries.
+  const states = new Map<string, BatchState>();
+  const byIntegration = new Map<string, Parsed[]>();
+  for (const p of todo) byIntegration.set(p.integrationId, [...(byIntegration.get(p.integrationId) ?? []), p]);
+  await Promise.all([...byIntegration].map(async ([integrationId, ps]) => {
+    states.set(integrationId, await deps.store.loadState(integrationId, {
+      attributionKeys: ps.flatMap((p) => attributionKeysOf(p.event)),
+      chargeIds: ps.flatMap((p) => (CHARGE_TYPES.has(p.event.type) && str(p.event.data.object.id) ? [str(p.event.data.object.id)!] : [])),
+      linkRefs: ps.flatMap((p) => linkRefsOf(p.event)),
+    }));
+  }));
+
+  // 4. Stripe API enrichment, concurrently (cached; retried until it answers).
+  const enrichments = await mapLimit(todo, deps.enrichConcurrency, (p) => enrich(deps.enricher, p, states.get(p.integrationId)!));
+
+  // 5. Map in order; each event's effects are visible to the next.
+  todo.forEach((p, i) => {
+    const state = states.get(p.integrationId)!;
+    const e = enrichments[i]!;
+    const o = p.event.data.object;
+    const chargeId = CHARGE_TYPES.has(p.event.type) ? str(o.id) : null;
+    const ctx: MapContext = {
+      integrationId: p.integrationId, eventId: p.event.id, eventCreatedSec: p.event.created, stripeAccount: p.event.account ?? null,
+      livemode: p.event.livemode, receivedAt: p.receivedAt, saleTrigger: p.settings.saleTrigger,
+      refundHoldSeconds: p.settings.refundHoldSeconds, chargeTracking: p.settings.chargeTracking,
+    };
+    const facts: MapFacts = {
+      ...NO_FACTS,
+      stored: Object.fromEntries(attributionKeysOf(p.event).flatMap((k) => (state.attribution.has(k) ? [[k, state.attribution.get(k)!]] : []))),
+      lineItems: e.lineItems,
+      promoCodes: e.promoCodes,
+      invoicePromoCodes: e.invoicePromoCodes,
+      chargeOrder: chargeId ? chargeOrderOf(o, state, e.order) : null,
+      transaction: chargeId ? state.transactions.get(chargeId) ?? null : null,
+      refunds: e.refunds,
+      knownRefundKeys: chargeId ? state.refundKeys.get(chargeId) ?? new Set() : new Set(),
+    };
+    let decision;
+    try {
+      decision = decide(p.event, ctx, facts);
+    } catch (err) {
+      if (!(err instanceof MappingError)) throw err;
+      dead(p.record, { code: err.code, reason: err.message, integrationId: p.integrationId, eventId: p.event.id, eventType: p.event.type });
+      return;
+    }
+    out.conversions.push(...decision.conversions);
+    if (p.duplicate) return; // state is changed once per event id
+    const effects = [...decision.effects];
+    // What the API told us about the charge's order is kept, so later events need no call.
+    if (chargeId && e.order && !state.links.has(chargeId)) effects.push({ type: 'orderLink', ref: chargeId, ...e.order });
+    for (const effect of effects) applyToState(state, effect);
+    out.effects.push(...effects.map((effect) => ({ integrationId: p.integrationId, effect })));
+    out.handled.push({ integrationId: p.integrationId, eventId: p.event.id });
+  });
+  return out;
+};
+
+/** The order behind a charge: our links (charge, then payment intent; subscription from the invoice's own link), then the API. */
+const chargeOrderOf = (ch: Json, state: BatchState, fromApi: OrderLink | null): OrderLink | null => {
+  const legacy = legacyInvoiceOfCharge(ch);
+  const found = state.links.get(str(ch.id) ?? '') ?? (idOf(ch.payment_intent) ? state.links.get(idOf(ch.payment_intent)!) : undefined) ??
+    (legacy.invoiceId ? { orderId: legacy.invoiceId, kind: 'invoice' as const, subscriptionId: null, customerId: idOf(ch.customer) } : undefined) ??
+    fromApi ?? null;
+  if (found?.kind === 'invoice' && !found.subscriptionId) {
+    const inv = state.links.get(found.orderId);
+    if (inv?.subscriptionId) return { ...found, subscriptionId: inv.subscriptionId };
+  }
+  return found;
+};
+
+const applyToState = (state: BatchState, e: Effect): void => {
+  switch (e.type) {
+    case 'attribution': state.attribution.set(e.key, e.row); break;
+    case 'orderLink': state.links.set(e.ref, { orderId: e.orderId, kind: e.kind, subscriptionId: e.subscriptionId ?? state.links.get(e.ref)?.subscriptionId ?? null, customerId: e.customerId }); break;
+    case 'transaction': {
+      const old = state.transactions.get(e.chargeId);
+      state.transactions.set(e.chargeId, {
+        status: e.status, conversionId: e.conversionId ?? old?.conversionId ?? null, orderId: e.orderId ?? old?.orderId ?? null,
+        amountMinor: e.amountMinor ?? old?.amountMinor ?? null, currency: e.currency ?? old?.currency ?? null, sourceEventId: e.sourceEventId,
+      });
+      break;
+    }
+    case 'refund': {
+      const set = state.refundKeys.get(e.chargeId) ?? new Set<string>();
+      set.add(e.refundKey);
+      state.refundKeys.set(e.chargeId, set);
+      break;
+    }
+    default: { const _exhaustive: never = e; void _exhaustive; }
+  }
+};
+
+/** The Stripe API reads one event needs, skipped when the integration has no key. */
+const enrich = async (api: Enricher, p: Parsed, state: BatchState): Promise<Enrichment> => {
+  const e: Enrichment = { lineItems: null, promoCodes: {}, invoicePromoCodes: null, order: null, refunds: null };
+  const t = p.target;
+  if (!t) return e;
+  const o = p.event.data.object;
+  const type = p.event.type;
+  const promoIds: string[] = [];
+  if (type.startsWith('checkout.session.')) {
+    if (checkoutLineItemsNeeded(o) && (p.settings.chargeTracking === 'off')) e.lineItems = await api.checkoutLineItems(t, str(o.id)!);
+    promoIds.push(...checkoutPromoRefs(o).ids);
+  } else if (type === 'invoice.paid' || type === 'invoice.payment_succeeded') {
+    const refs = invoicePromoRefs(o);
+    promoIds.push(...refs.ids);
+    if (refs.bareDiscounts && str(o.id)) e.invoicePromoCodes = await api.invoicePromoCodes(t, str(o.id)!);
+  } else if (CHARGE_TYPES.has(type)) {
+    const chargeId = str(o.id);
+    if (!chargeId) return e;
+    const pi = idOf(o.payment_intent);
+    const known = state.links.has(chargeId) || (pi !== null && state.links.has(pi)) || legacyInvoiceOfCharge(o).invoiceId !== null;
+    const needsOrder = type === 'charge.refunded' ||
+      (p.settings.chargeTracking === 'non_invoice' && type !== 'charge.failed' && o.status === 'succeeded' && !state.transactions.has(chargeId));
+    if (needsOrder && !known) e.order = await api.orderOfPayment(t, { paymentIntent: pi, chargeId });
+    if (type === 'charge.refunded' && refundsNeedApi(o)) e.refunds = await api.refundsOfCharge(t, chargeId, int(o.amount_refunded) ?? 0);
+  }
+  for (const id of promoIds) {
+    const code = await api.promotionCode(t, id);
+    if (code) e.promoCodes[id] = code;
+  }
+  return e;
+};
