@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { conversionAvroSchema, valueSubject, type Conversion } from '@sas/contracts';
+import { createConversionCodec } from '@sas/runtime';
+import { stackEndpoints, uniqueId } from '@sas/testkit';
+
+/** The registry, not goodwill, keeps the conversion schema backward compatible. */
+describe('conversion schema in the registry', () => {
+  const registry = () => new SchemaRegistry({ host: stackEndpoints().schemaRegistryUrl });
+  const withField = (field: Record<string, unknown>) =>
+    JSON.stringify({ ...conversionAvroSchema, fields: [...conversionAvroSchema.fields, field] });
+
+  it('registers under <topic>-value with BACKWARD compatibility and refuses a breaking change', async () => {
+    const subject = valueSubject(`${uniqueId('schema')}.conversions.v1`);
+    const r = registry();
+    const { id } = await r.register({ type: SchemaType.AVRO, schema: JSON.stringify(conversionAvroSchema) }, { subject, compatibility: COMPATIBILITY.BACKWARD });
+    expect(id).toBeGreaterThan(0);
+    const config = await (await fetch(`${stackEndpoints().schemaRegistryUrl}/config/${encodeURIComponent(subject)}`)).json();
+    expect(config).toEqual({ compatibilityLevel: 'BACKWARD' });
+
+    // A new required field cannot read old records: the registry must refuse it.
+    await expect(r.register({ type: SchemaType.AVRO, schema: withField({ name: 'partnerPayout', type: 'long' }) }, { subject })).rejects.toThrow(/compatib/i);
+    // The same field with a default is a compatible evolution.
+    const evolved = await r.register({ type: SchemaType.AVRO, schema: withField({ name: 'partnerPayout', type: ['null', 'long'], default: null }) }, { subject });
+    expect(evolved.id).not.toBe(id);
+  });
+
+  it('encodes in the Confluent wire format and decodes by the id on the wire', async () => {
+    const topic = `${uniqueId('codec')}.conversions.v1`;
+    const codec = createConversionCodec(stackEndpoints().schemaRegistryUrl);
+    const c: Conversion = {
+      conversionId: 'cnv_x', kind: 'REFUND_PARTIAL', saleReason: null, sourceEventIds: ['evt_a', 'evt_b'], integrationId: 'int',
+      stripeAccount: 'acct_1', livemode: true, occurredAt: 1, receivedAt: 2, orderId: 'in_1', customerId: null, subscriptionId: null,
+      chargeId: 'ch_1', attribution: { clickId: null, partnerKey: 'pk', customerKey: 'ck', promoCode: null, emailSha256: null, productKey: 'prod' },
+      attributed: true, currency: 'JPY', amountMinor: 500, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 3_600_002,
+      refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 500,
+    };
+    const frame = await codec.encode(topic, c);
+    expect(frame[0]).toBe(0);
+    const schemaId = frame.readInt32BE(1);
+    const latest = await registry().getLatestSchemaId(valueSubject(topic));
+    expect(schemaId).toBe(latest);
+    expect(await codec.decode(frame)).toEqual(c);
+  });
+});
