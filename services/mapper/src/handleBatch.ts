@@ -191,6 +191,7 @@ export const handleBatch = async (
     out.effects.push(...effects.map((effect) => ({ integrationId: p.integrationId, effect })));
     out.handled.push({ integrationId: p.integrationId, eventId: p.event.id });
   });
+  out.deadLetters.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : BigInt(a.offset) > BigInt(b.offset) ? 1 : 0));
   return out;
 };
 

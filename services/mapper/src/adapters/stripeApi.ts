@@ -44,6 +44,10 @@ export interface EnricherOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** Stripe (and stripe-mock) may quote the key in an error message; logs never carry it. */
+export const safeMessage = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).replace(/\b(sk|rk|pk)_(test|live)_[A-Za-z0-9_]+/g, '$1_$2_[redacted]');
+
 const isRetriable = (err: unknown): boolean => {
   if (err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeRateLimitError) return true;
   if (err instanceof Stripe.errors.StripeAPIError) return true;
@@ -80,7 +84,8 @@ export const createEnricher = (o: EnricherOptions): Enricher => {
       stats.cacheHits++;
       return hit.value as T | null;
     }
-    const opts: Stripe.RequestOptions = t.account ? { stripeAccount: t.account } : {};
+    // stripe-node refuses an empty options object; maxNetworkRetries is always a valid key.
+    const opts: Stripe.RequestOptions = t.account ? { stripeAccount: t.account, maxNetworkRetries: 0 } : { maxNetworkRetries: 0 };
     for (let attempt = 0; ; attempt++) {
       try {
         stats.calls++;
@@ -90,13 +95,13 @@ export const createEnricher = (o: EnricherOptions): Enricher => {
         return value;
       } catch (err) {
         if (!isRetriable(err)) {
-          o.log.warn({ integrationId: t.integrationId, what, id, status: (err as { statusCode?: number }).statusCode ?? null, err: (err as Error).message }, 'stripe enrichment refused: mapping without it');
+          o.log.warn({ integrationId: t.integrationId, what, id, status: (err as { statusCode?: number }).statusCode ?? null, err: safeMessage(err) }, 'stripe enrichment refused: mapping without it');
           return null;
         }
         if (o.isStopping?.()) throw new MapperError(`stripe ${what} unavailable while stopping`, true, { cause: err });
         const delay = enrichmentDelayMs(attempt, undefined, Math.random());
         stats.retries++;
-        o.log.warn({ integrationId: t.integrationId, what, id, attempt: attempt + 1, nextDelayMs: delay, err: (err as Error).message }, 'stripe enrichment failed, retrying');
+        o.log.warn({ integrationId: t.integrationId, what, id, attempt: attempt + 1, nextDelayMs: delay, err: safeMessage(err) }, 'stripe enrichment failed, retrying');
         await o.onWait?.();
         await sleep(delay);
       }
