@@ -3,7 +3,7 @@ import { parseStripeEventEnvelope, type StripeEventEnvelope } from '@sas/contrac
 
 // stripe-node's verifyHeader takes the receive time as a sixth argument its typings omit.
 const verifyHeader = Stripe.webhooks.signature.verifyHeader.bind(Stripe.webhooks.signature) as unknown as (
-  payload: Buffer, header: string, secret: string, toleranceSeconds: number, cryptoProvider: undefined, receivedAtMs: number,
+  payload: string, header: string, secret: string, toleranceSeconds: number, cryptoProvider: undefined, receivedAtMs: number,
 ) => boolean;
 
 export type RejectReason =
@@ -41,11 +41,14 @@ export const verifyWebhook = (p: {
 }): Verified => {
   if (!p.signatureHeader) return { ok: false, reason: 'missing_signature', detail: 'no Stripe-Signature header' };
   if (p.secrets.length === 0) return { ok: false, reason: 'signature_mismatch', detail: 'integration has no active signing secret' };
+  // Decoded once for both the HMAC and the parse. Invalid UTF-8 would decode to replacement
+  // characters and so fail the signature: the check stays on what Stripe sent.
+  const text = p.raw.toString('utf8');
   let failure: RejectReason = 'signature_mismatch';
   let matched = false;
   for (const secret of p.secrets) {
     try {
-      verifyHeader(p.raw, p.signatureHeader, secret, p.toleranceSeconds, undefined, p.nowMs);
+      verifyHeader(text, p.signatureHeader, secret, p.toleranceSeconds, undefined, p.nowMs);
       matched = true;
       break;
     } catch (err) {
@@ -59,7 +62,7 @@ export const verifyWebhook = (p: {
 
   let json: unknown;
   try {
-    json = JSON.parse(p.raw.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'invalid_json', detail: 'body is not valid JSON' };
   }
