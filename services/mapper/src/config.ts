@@ -15,6 +15,8 @@ export const mapperEnv = z.object({
   ENRICHMENT_CACHE_MS: z.coerce.number().int().nonnegative().default(3_600_000),
   ENRICHMENT_CACHE_MAX: z.coerce.number().int().positive().default(100_000),
   ENRICHMENT_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /** Consumer session timeout: how long a dead instance holds its partitions before the group moves them. */
+  MAPPER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
   /** Partitions mapped at once by one instance (KafkaJS partitionsConsumedConcurrently). */
   MAPPER_PARTITIONS_CONCURRENCY: z.coerce.number().int().positive().default(3),
   /**

@@ -40,7 +40,11 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
     onWait: () => heartbeatNow().catch(() => undefined),
   });
   const producer = createDurableProducer(kafka);
-  const consumer = kafka.consumer({ groupId: config.MAPPER_GROUP_ID });
+  const consumer = kafka.consumer({
+    groupId: config.MAPPER_GROUP_ID,
+    sessionTimeout: config.MAPPER_SESSION_TIMEOUT_MS,
+    heartbeatInterval: Math.min(3_000, Math.floor(config.MAPPER_SESSION_TIMEOUT_MS / 3)),
+  });
   const inTopic = topicName('stripeEvents', config.KAFKA_TOPIC_PREFIX);
   const outTopic = topicName('conversions', config.KAFKA_TOPIC_PREFIX);
   const dlqTopic = topicName('mapperDeadLetters', config.KAFKA_TOPIC_PREFIX);
