@@ -34,6 +34,8 @@ export class Lane {
   private breaker: Breaker = closedBreaker;
   private pausedUntil = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Moving average of one job's time (fence, request, settle). */
+  private latencyMs = 50;
   private limit: RateLimit;
   concurrency: number;
 
@@ -63,8 +65,10 @@ export class Lane {
 
   /** How many more jobs this lane takes into memory: what it can send well within a lease. */
   room(): number {
-    const withinLease = Math.ceil((this.limit.ratePerSec * this.defaults.leaseMs) / 2000);
-    const capacity = Math.min(2_000, Math.max(this.concurrency, withinLease));
+    // What the rate limit and the partner's observed speed get through in half a lease.
+    const byRate = (this.limit.ratePerSec * this.defaults.leaseMs) / 2000;
+    const bySpeed = (this.concurrency * this.defaults.leaseMs) / (2 * Math.max(1, this.latencyMs));
+    const capacity = Math.min(2_000, Math.max(this.concurrency, Math.ceil(Math.min(byRate, bySpeed))));
     return capacity - this.queue.length - this.inflight;
   }
 
@@ -84,8 +88,9 @@ export class Lane {
     if (retryAfterMs !== null && retryAfterMs > 0) this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
   }
 
+  /** The circuit is open and its cool-down has not passed (after it, the poller feeds the half-open probe). */
   isOpen(): boolean {
-    return this.breaker.state === 'open';
+    return msUntilAdmitted(this.breaker, this.now()) > 0;
   }
 
   private wake(ms: number): void {
@@ -113,8 +118,10 @@ export class Lane {
       const granted = a.allowed;
       for (const job of this.queue.splice(0, granted)) {
         this.inflight++;
+        const started = this.now();
         void this.run(job, this).finally(() => {
           this.inflight--;
+          this.latencyMs = this.latencyMs * 0.9 + (this.now() - started) * 0.1;
           // A probe that ended without an answer (taken over, unsendable) frees the half-open slot.
           if (this.breaker.state === 'half_open') this.breaker = { state: 'half_open', probing: false };
           this.pump();
