@@ -37,6 +37,7 @@ export const rateLimitOf = (settings: Readonly<Record<string, unknown>>, fallbac
   const ratePerSec = perSec > 0 ? perSec : fallbackPerSec;
   const burst = typeof settings.rateLimitBurst === 'number' && settings.rateLimitBurst >= 1
     ? settings.rateLimitBurst
-    : Math.max(1, Math.min(Math.ceil(ratePerSec), 1000));
+    // Per-second limits: a second's worth. Hourly limits (impact: 1,000/h): a minute's worth.
+    : ratePerSec >= 1 ? Math.min(Math.ceil(ratePerSec), 1000) : Math.max(1, Math.ceil(ratePerSec * 60));
   return { ratePerSec, burst };
 };

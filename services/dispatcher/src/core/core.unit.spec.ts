@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { aConversion, aDestination } from './testConversion.js';
+import { actionOf, isFullRefund } from './dispatchAction.js';
+import { decideRetry } from './retrySchedule.js';
+import { fullBucket, msUntilToken, rateLimitOf, takeTokens } from './rateLimit.js';
+import { admit, closedBreaker, recordResult, type Breaker } from './circuitBreaker.js';
+import { buildRequest, planDispatch, redactRequest } from './buildRequest.js';
+import { classifyResponse, retryAfterMs } from './classifyResponse.js';
+import { isUnsendable, type PartnerRequest } from './partnerRequest.js';
+
+describe('actionOf: the ledger action key', () => {
+  it.each([
+    { kind: 'SALE_FIRST', o: {}, then: { action: 'credit', actionKey: 'credit' } },
+    { kind: 'TRANSACTION', o: {}, then: { action: 'credit', actionKey: 'credit' } },
+    { kind: 'REFUND_PARTIAL', o: { refundId: 're_1' }, then: { action: 'refund', actionKey: 'refund:re_1' } },
+    { kind: 'REFUND_PARTIAL', o: { refundId: 're_2' }, then: { action: 'refund', actionKey: 'refund:re_2' } },
+    { kind: 'REFUND_FULL', o: { refundId: null, conversionId: 'cnv_r' }, then: { action: 'refund', actionKey: 'refund:cnv_r' } },
+    { kind: 'REVERSAL', o: {}, then: { action: 'reverse', actionKey: 'reverse' } },
+    { kind: 'CUSTOMER_IDENTITY', o: {}, then: { action: 'identify', actionKey: 'identify' } },
+  ] as const)('$kind $o → $then.actionKey', ({ kind, o, then }) => expect(actionOf(aConversion({ kind, ...o }))).toEqual(then));
+
+  it.each([
+    { o: { kind: 'REFUND_FULL' }, then: true },
+    { o: { kind: 'REFUND_PARTIAL', orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }, then: true },
+    { o: { kind: 'REFUND_PARTIAL', orderAmountMinor: 4_900, refundedTotalMinor: 4_899 }, then: false },
+    { o: { kind: 'REFUND_PARTIAL', orderAmountMinor: null, refundedTotalMinor: null }, then: false },
+  ] as const)('isFullRefund($o) = $then', ({ o, then }) => expect(isFullRefund(aConversion(o))).toBe(then));
+});
+
+describe('decideRetry: full jitter, Retry-After, end of schedule', () => {
+  const schedule = [1_000, 4_000, 16_000];
+  it.each([
+    { attempt: 1, random: 0.5, ra: null, then: { retryInMs: 500 } },
+    { attempt: 2, random: 1, ra: null, then: { retryInMs: 4_000 } },
+    { attempt: 2, random: 0, ra: null, then: { retryInMs: 0 } },
+    { attempt: 1, random: 0.1, ra: 30_000, then: { retryInMs: 30_000 } }, // never earlier than the partner asked
+    { attempt: 3, random: 0.5, ra: 1_000, then: { retryInMs: 8_000 } },
+    { attempt: 4, random: 0.5, ra: null, then: { giveUp: true } },
+  ])('attempt $attempt, random $random, Retry-After $ra → $then', ({ attempt, random, ra, then }) =>
+    expect(decideRetry(schedule, attempt, random, ra)).toEqual(then));
+
+  it.each([
+    { header: '2', then: 2_000 },
+    { header: 'Wed, 25 Nov 2026 12:00:10 GMT', then: 10_000 },
+    { header: 'soon', then: null },
+    { header: null, then: null },
+  ])('Retry-After $header → $then ms', ({ header, then }) => expect(retryAfterMs(header, Date.parse('2026-11-25T12:00:00Z'))).toBe(then));
+});
+
+describe('token bucket', () => {
+  it('impact\'s default (1,000 an hour) allows a small burst, then one every 3.6 s', () => {
+    const l = rateLimitOf({}, 1000 / 3600);
+    expect(l.burst).toBe(17);
+    let b = fullBucket(l, 0);
+    const first = takeTokens(b, l, 0, 100);
+    expect(first.granted).toBe(17);
+    b = first.bucket;
+    expect(takeTokens(b, l, 3_500, 1).granted).toBe(0);
+    expect(msUntilToken(b, l, 0)).toBe(3_600);
+    expect(takeTokens(b, l, 3_601, 5).granted).toBe(1);
+  });
+  it.each([
+    { settings: { rateLimitPerSecond: 30 }, then: { ratePerSec: 30, burst: 30 } },
+    { settings: { rateLimitPerHour: 7_200 }, then: { ratePerSec: 2, burst: 2 } },
+    { settings: { rateLimitPerSecond: 10, rateLimitBurst: 50 }, then: { ratePerSec: 10, burst: 50 } },
+    { settings: {}, then: { ratePerSec: 50, burst: 50 } },
+  ])('rateLimitOf($settings)', ({ settings, then }) => expect(rateLimitOf(settings, 50)).toEqual(then));
+});
+
+describe('circuit breaker', () => {
+  const cfg = { threshold: 3, openMs: 1_000 };
+  const fail = (b: Breaker, now = 0) => recordResult(b, false, now, cfg);
+  it('opens after the threshold of failures in a row, lets one probe through after the cool-down', () => {
+    let b = fail(fail(closedBreaker));
+    expect(b).toEqual({ state: 'closed', failures: 2 });
+    b = fail(b, 10);
+    expect(b).toEqual({ state: 'open', until: 1_010 });
+    expect(admit(b, 500, 5).allowed).toBe(0);
+    const probe = admit(b, 1_010, 5);
+    expect(probe).toEqual({ breaker: { state: 'half_open', probing: true }, allowed: 1 });
+    expect(admit(probe.breaker, 1_011, 5).allowed).toBe(0); // one probe at a time
+    expect(recordResult(probe.breaker, true, 1_020, cfg)).toEqual(closedBreaker);
+    expect(fail(probe.breaker, 1_020)).toEqual({ state: 'open', until: 2_020 });
+  });
+  it('a success resets the count', () => {
+    expect(recordResult(fail(fail(closedBreaker)), true, 0, cfg)).toEqual(closedBreaker);
+  });
+});
+
+describe('planDispatch and dry runs', () => {
+  it.each([
+    { type: 'impact', c: aConversion({ kind: 'TRANSACTION' }), then: { skip: expect.stringMatching(/not sent to impact/) } },
+    { type: 'partnerstack', c: aConversion({ kind: 'CUSTOMER_IDENTITY' }), then: { action: 'identify', actionKey: 'identify', needsEmail: true } },
+    { type: 'webhook', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_9' }), then: { action: 'refund', actionKey: 'refund:re_9', needsEmail: false } },
+    { type: 'dry_run', c: aConversion(), then: { action: 'credit', actionKey: 'credit', needsEmail: false } },
+  ] as const)('$type, $c.kind → $then', ({ type, c, then }) => expect(planDispatch(c, aDestination(type))).toEqual(then));
+
+  it('a dry run builds its target\'s request with placeholder credentials; the record carries no secret', () => {
+    const d = aDestination('dry_run', { target: 'impact', accountSid: 'IRsid', campaignId: '1', eventTypeId: '2', recurringEventTypeId: '3' });
+    const r = buildRequest(aConversion(), d, { nowMs: 0, email: null }) as PartnerRequest;
+    expect(r.url).toBe('https://api.impact.com/Advertisers/IRsid/Conversions');
+    expect(redactRequest(r).headers.authorization).toBe('[redacted]');
+  });
+
+  it('redacts tokens and plain emails from a recorded request', () => {
+    const r: PartnerRequest = { action: 'credit', method: 'GET', url: 'https://t.example/?email=a%40b.c&verification_token=vt&order_id=1', headers: {}, body: null };
+    expect(Object.fromEntries(new URL(redactRequest(r).url).searchParams)).toEqual({ email: '[redacted]', verification_token: '[redacted]', order_id: '1' });
+  });
+
+  it('a setting missing or a currency no partner can take: unsendable (dead-lettered with the reason), not thrown', () => {
+    const missing = buildRequest(aConversion(), aDestination('webhook'), { nowMs: 0, email: null });
+    expect(isUnsendable(missing) && missing.invalid).toMatch(/"url" is required/);
+    const badCurrency = buildRequest(aConversion({ currency: 'X1' }), aDestination('tracknow', { namespace: 'n' }), { nowMs: 0, email: null });
+    expect(isUnsendable(badCurrency) && badCurrency.invalid).toMatch(/CurrencyError/);
+  });
+});
+
+describe('classifyResponse (default)', () => {
+  it.each([
+    { status: 200, body: '{"Status":"QUEUED","QueuedUri":"/q/1"}', then: { ok: true, partnerRef: '/q/1' } },
+    { status: 200, body: '{"Status":"ERROR"}', then: { ok: false, retriable: false } },
+    { status: 429, body: '', then: { ok: false, retriable: true } },
+    { status: 503, body: '', then: { ok: false, retriable: true } },
+    { status: 408, body: '', then: { ok: false, retriable: true } },
+    { status: 422, body: 'bad', then: { ok: false, retriable: false, error: 'HTTP 422: bad' } },
+  ])('$status $body', ({ status, body, then }) => expect(classifyResponse({ status, body, retryAfter: null })).toMatchObject(then));
+});
