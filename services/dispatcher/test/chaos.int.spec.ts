@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Conversion } from '@sas/contracts';
-import { createIntegration, createLogger, createPool, createSecretBox, loadConfig, migrate, parseKey } from '@sas/runtime';
+import { createIntegration, createKafka, createLogger, ensureTopics, createPool, createSecretBox, loadConfig, migrate, parseKey } from '@sas/runtime';
 import {
   TEST_SECRETS_KEY, serviceEnv, stackEndpoints, startEverflowStub, startImpactStub, startPartnerstackStub, startTracknowStub,
   startWebhookStub, uniqueId, waitFor, type Faults,
@@ -36,6 +36,7 @@ const setup = async (p: { faults?: Faults; tracknow: boolean }) => {
       ...(tn ? [{ id: `${integrationId}_tn`, type: 'tracknow' as const, settings: { baseUrl: tn.baseUrl, ...s }, credentials: {} }] : []),
     ],
   });
+  await ensureTopics(createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'chaos', log }), prefix);
   const producer = await createConversionProducer({ brokers: stackEndpoints().kafkaBrokers, registryUrl: stackEndpoints().schemaRegistryUrl, prefix });
   const make = (n: number): Conversion[] => Array.from({ length: n }, (_, i) => conversion({ integrationId, kind: i % 3 === 0 ? 'SALE_RECURRING' : 'SALE_FIRST' }));
   /** What each stub credited for one conversion (1 = once). */
@@ -85,10 +86,7 @@ describe('dispatcher under SIGKILL and partner storms', () => {
     };
     cleanups.push(async () => { await killOne(0); await killOne(1); });
 
-    // The first instance creates the topics.
     spawnOne(0);
-    await waitFor(async () => { try { await t.producer.send([]); return true; } catch { return undefined; } }, { timeoutMs: 30_000, what: 'topics' });
-    await sleep(3_000);
     spawnOne(1);
 
     const sent: Conversion[] = [];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversion } from '@sas/contracts';
-import { createIntegration, createLogger, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool } from '@sas/runtime';
+import { createIntegration, createKafka, createLogger, ensureTopics, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool } from '@sas/runtime';
 import {
   TEST_SECRETS_KEY, serviceEnv, stackEndpoints, startEverflowStub, startImpactStub, startPartnerstackStub, startTracknowStub,
   startWebhookStub, uniqueId, waitFor, type EverflowStub, type ImpactStub, type PartnerstackStub, type TracknowStub, type WebhookStub,
@@ -60,6 +60,7 @@ describe('dispatcher', () => {
     });
     await pool.query(`INSERT INTO attribution_store (integration_id, customer_id, email, email_sha256) VALUES ($1, $2, $3, $4)`,
       [integrationId, customerId, email, sha256(email)]);
+    await ensureTopics(createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'dispatcher-test', log }), prefix);
     dispatcher = await startDispatcher(loadConfig(dispatcherEnv, env), log);
     producer = await createConversionProducer({ brokers: stackEndpoints().kafkaBrokers, registryUrl: stackEndpoints().schemaRegistryUrl, prefix });
     watch = await watchDispatch({ brokers: stackEndpoints().kafkaBrokers, prefix });
