@@ -18,7 +18,9 @@ export const mapperEnv = z.object({
   /** Consumer session timeout: how long a dead instance holds its partitions before the group moves them. */
   MAPPER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
   /** Partitions mapped at once by one instance (KafkaJS partitionsConsumedConcurrently). */
-  MAPPER_PARTITIONS_CONCURRENCY: z.coerce.number().int().positive().default(3),
+  MAPPER_PARTITIONS_CONCURRENCY: z.coerce.number().int().positive().default(6),
+  /** Bytes fetched per partition per request: the batch size, over which PostgreSQL and Kafka round trips are shared. */
+  MAPPER_FETCH_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4 * 1024 * 1024),
   /**
    * A Stripe event id already handled never changes state again; 'reemit' maps it again
    * read-only and produces the same conversion ids (downstream ledgers answer "duplicate"),

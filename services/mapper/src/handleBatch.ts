@@ -64,6 +64,18 @@ interface Enrichment {
   refunds: RefundFact[] | null;
 }
 
+/** Opened keys by ciphertext: one decryption per key, not per event. */
+const openedKeys = new Map<string, string>();
+const openKey = (box: SecretBox, sealed: string): string => {
+  let k = openedKeys.get(sealed);
+  if (k === undefined) {
+    k = box.open(sealed);
+    if (openedKeys.size > 10_000) openedKeys.clear();
+    openedKeys.set(sealed, k);
+  }
+  return k;
+};
+
 const CHARGE_TYPES = new Set(['charge.succeeded', 'charge.captured', 'charge.updated', 'charge.refunded', 'charge.failed']);
 
 /** Run `fn` over `items` with at most `n` in flight. */
@@ -120,7 +132,7 @@ export const handleBatch = async (
       dead(r, { code: 'RAW_ERR_UNKNOWN_INTEGRATION', reason: `unknown integration ${p.integrationId}`, integrationId: p.integrationId, eventId: p.event.id, eventType: p.event.type });
       continue;
     }
-    const apiKey = settings.stripeKeyCiphertext && deps.box ? deps.box.open(settings.stripeKeyCiphertext) : null;
+    const apiKey = settings.stripeKeyCiphertext && deps.box ? openKey(deps.box, settings.stripeKeyCiphertext) : null;
     parsed.push({
       duplicate: inBatchDuplicate,
       integrationId: p.integrationId, event: p.event, receivedAt: p.receivedAt, record: r, settings,
@@ -128,26 +140,31 @@ export const handleBatch = async (
     });
   }
 
-  // 2. Dedupe by Stripe event id against what earlier batches handled.
-  const done = await deps.store.processed(parsed.map((p) => ({ integrationId: p.integrationId, eventId: p.event.id })));
+  // 2. Dedupe by Stripe event id against what earlier batches handled, and 3. the state of
+  // everything the batch touches, per integration: one round trip for both.
+  const byIntegration = new Map<string, Parsed[]>();
+  for (const p of parsed) {
+    const list = byIntegration.get(p.integrationId);
+    if (list) list.push(p);
+    else byIntegration.set(p.integrationId, [p]);
+  }
+  const states = new Map<string, BatchState>();
+  const [done] = await Promise.all([
+    deps.store.processed(parsed.map((p) => ({ integrationId: p.integrationId, eventId: p.event.id }))),
+    ...[...byIntegration].map(async ([integrationId, ps]) => {
+      states.set(integrationId, await deps.store.loadState(integrationId, {
+        attributionKeys: ps.flatMap((p) => attributionKeysOf(p.event)),
+        chargeIds: ps.flatMap((p) => (CHARGE_TYPES.has(p.event.type) && str(p.event.data.object.id) ? [str(p.event.data.object.id)!] : [])),
+        linkRefs: ps.flatMap((p) => linkRefsOf(p.event)),
+      }));
+    }),
+  ]);
   const todo = parsed
     .map((p) => (done.has(processedKey(p.integrationId, p.event.id)) ? { ...p, duplicate: true } : p))
     .filter((p) => {
       if (p.duplicate) out.duplicates++;
       return !p.duplicate || deps.duplicates === 'reemit';
     });
-
-  // 3. State of everything the batch touches, per integration, in a few queries.
-  const states = new Map<string, BatchState>();
-  const byIntegration = new Map<string, Parsed[]>();
-  for (const p of todo) byIntegration.set(p.integrationId, [...(byIntegration.get(p.integrationId) ?? []), p]);
-  await Promise.all([...byIntegration].map(async ([integrationId, ps]) => {
-    states.set(integrationId, await deps.store.loadState(integrationId, {
-      attributionKeys: ps.flatMap((p) => attributionKeysOf(p.event)),
-      chargeIds: ps.flatMap((p) => (CHARGE_TYPES.has(p.event.type) && str(p.event.data.object.id) ? [str(p.event.data.object.id)!] : [])),
-      linkRefs: ps.flatMap((p) => linkRefsOf(p.event)),
-    }));
-  }));
 
   // 4. Stripe API enrichment, concurrently (cached; retried until it answers).
   const enrichments = await mapLimit(todo, deps.enrichConcurrency, (p) => enrich(deps.enricher, p, states.get(p.integrationId)!));
@@ -249,9 +266,12 @@ const enrich = async (api: Enricher, p: Parsed, state: BatchState): Promise<Enri
     const chargeId = str(o.id);
     if (!chargeId) return e;
     const pi = idOf(o.payment_intent);
-    const known = state.links.has(chargeId) || (pi !== null && state.links.has(pi)) || legacyInvoiceOfCharge(o).invoiceId !== null;
+    const legacy = legacyInvoiceOfCharge(o);
+    const known = state.links.has(chargeId) || (pi !== null && state.links.has(pi)) || legacy.invoiceId !== null;
+    // A refund wants its order (invoice or checkout); a transaction only needs to know whether
+    // the charge pays an invoice, which a pre-basil charge says itself.
     const needsOrder = type === 'charge.refunded' ||
-      (p.settings.chargeTracking === 'non_invoice' && type !== 'charge.failed' && o.status === 'succeeded' && !state.transactions.has(chargeId));
+      (p.settings.chargeTracking === 'non_invoice' && !legacy.known && type !== 'charge.failed' && o.status === 'succeeded' && !state.transactions.has(chargeId));
     if (needsOrder && !known) e.order = await api.orderOfPayment(t, { paymentIntent: pi, chargeId });
     if (type === 'charge.refunded' && refundsNeedApi(o)) e.refunds = await api.refundsOfCharge(t, chargeId, int(o.amount_refunded) ?? 0);
   }

@@ -44,6 +44,8 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
     groupId: config.MAPPER_GROUP_ID,
     sessionTimeout: config.MAPPER_SESSION_TIMEOUT_MS,
     heartbeatInterval: Math.min(3_000, Math.floor(config.MAPPER_SESSION_TIMEOUT_MS / 3)),
+    maxBytesPerPartition: config.MAPPER_FETCH_BYTES_PER_PARTITION,
+    maxBytes: config.MAPPER_FETCH_BYTES_PER_PARTITION * 8,
   });
   const inTopic = topicName('stripeEvents', config.KAFKA_TOPIC_PREFIX);
   const outTopic = topicName('conversions', config.KAFKA_TOPIC_PREFIX);
@@ -59,6 +61,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       if (batch.messages.length === 0 || !isRunning() || isStale()) return;
       heartbeatNow = heartbeat;
+      const t0 = performance.now();
       const outcome = await handleBatch(
         { store, settingsOf: (id) => settings.get(id), enricher, box, now: Date.now, enrichConcurrency: config.ENRICHMENT_CONCURRENCY, duplicates: config.MAPPER_DUPLICATE_EVENTS },
         batch.topic, batch.partition,
@@ -68,6 +71,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
         key: conversionKey({ account: c.stripeAccount, customerId: c.customerId, subscriptionId: c.subscriptionId, orderId: c.orderId }),
         value: await codec.encode(outTopic, c),
       })));
+      const t1 = performance.now();
       const topicMessages = [
         ...(conversions.length > 0 ? [{ topic: outTopic, messages: conversions }] : []),
         ...(outcome.deadLetters.length > 0
@@ -75,11 +79,16 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
           : []),
       ];
       if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+      const t2 = performance.now();
       await store.commit(outcome.effects, outcome.handled);
+      const t3 = performance.now();
       for (const d of outcome.deadLetters) {
         log.error({ stripeEventId: d.eventId, integrationId: d.integrationId, code: d.code, reason: d.reason, partition: d.partition, offset: d.offset }, 'raw event dead-lettered');
       }
-      log.debug({ partition: batch.partition, events: batch.messages.length, conversions: conversions.length, duplicates: outcome.duplicates }, 'batch mapped');
+      log.debug({
+        partition: batch.partition, events: batch.messages.length, conversions: conversions.length, duplicates: outcome.duplicates,
+        ms: { map: Math.round(t1 - t0), produce: Math.round(t2 - t1), commit: Math.round(t3 - t2) },
+      }, 'batch mapped');
       resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
       await commitOffsetsIfNecessary();
       await heartbeat();

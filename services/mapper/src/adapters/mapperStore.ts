@@ -121,80 +121,68 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
         default: { const _exhaustive: never = e; void _exhaustive; }
       }
     }
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      if (attribution.size > 0) {
-        const rows = [...attribution.values()];
-        await client.query(
-          `INSERT INTO attribution_store AS s (integration_id, customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, email_sha256, identity_at, source_event_id, updated_at)
-           SELECT i, c, ck, pk, cu, pr, pc, em, eh, ia, se, now()
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[])
-               AS x(i, c, ck, pk, cu, pr, pc, em, ia, se, eh)
-           ON CONFLICT (integration_id, customer_id) DO UPDATE SET
-             click_id = EXCLUDED.click_id, partner_key = EXCLUDED.partner_key, customer_key = EXCLUDED.customer_key,
-             product_key = EXCLUDED.product_key, promo_code = EXCLUDED.promo_code, email = EXCLUDED.email,
-             email_sha256 = EXCLUDED.email_sha256, identity_at = EXCLUDED.identity_at,
-             source_event_id = EXCLUDED.source_event_id, updated_at = now()`,
-          [
-            rows.map((r) => r.integrationId), rows.map((r) => r.e.key), rows.map((r) => r.e.row.clickId), rows.map((r) => r.e.row.partnerKey),
-            rows.map((r) => r.e.row.customerKey), rows.map((r) => r.e.row.productKey), rows.map((r) => r.e.row.promoCode),
-            rows.map((r) => r.e.row.email), rows.map((r) => r.e.row.identityAt), rows.map((r) => r.e.sourceEventId),
-            rows.map((r) => sha256Email(r.e.row.email)),
-          ],
-        );
-      }
-      if (links.size > 0) {
-        const rows = [...links.values()];
-        await client.query(
-          `INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id, customer_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-           ON CONFLICT (integration_id, ref) DO UPDATE SET order_id = EXCLUDED.order_id, order_kind = EXCLUDED.order_kind,
-             subscription_id = COALESCE(EXCLUDED.subscription_id, mapper_order_links.subscription_id),
-             customer_id = COALESCE(EXCLUDED.customer_id, mapper_order_links.customer_id), updated_at = now()`,
-          [rows.map((r) => r.integrationId), rows.map((r) => r.e.ref), rows.map((r) => r.e.orderId), rows.map((r) => r.e.kind),
-            rows.map((r) => r.e.subscriptionId), rows.map((r) => r.e.customerId)],
-        );
-      }
-      if (transactions.size > 0) {
-        const rows = [...transactions.values()];
-        await client.query(
-          `INSERT INTO mapper_charge_transactions (integration_id, charge_id, status, conversion_id, order_id, amount_minor, currency, source_event_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
-           ON CONFLICT (integration_id, charge_id) DO UPDATE SET status = EXCLUDED.status,
-             conversion_id = COALESCE(EXCLUDED.conversion_id, mapper_charge_transactions.conversion_id),
-             order_id = COALESCE(EXCLUDED.order_id, mapper_charge_transactions.order_id),
-             amount_minor = COALESCE(EXCLUDED.amount_minor, mapper_charge_transactions.amount_minor),
-             currency = COALESCE(EXCLUDED.currency, mapper_charge_transactions.currency),
-             source_event_id = EXCLUDED.source_event_id, updated_at = now()`,
-          [rows.map((r) => r.integrationId), rows.map((r) => r.e.chargeId), rows.map((r) => r.e.status), rows.map((r) => r.e.conversionId),
-            rows.map((r) => r.e.orderId), rows.map((r) => r.e.amountMinor), rows.map((r) => r.e.currency), rows.map((r) => r.e.sourceEventId)],
-        );
-      }
-      if (refunds.size > 0) {
-        const rows = [...refunds.values()];
-        await client.query(
-          `INSERT INTO mapper_refunds (integration_id, refund_key, charge_id, amount_minor, conversion_id, source_event_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
-           ON CONFLICT (integration_id, refund_key) DO NOTHING`,
-          [rows.map((r) => r.integrationId), rows.map((r) => r.e.refundKey), rows.map((r) => r.e.chargeId), rows.map((r) => r.e.amountMinor),
-            rows.map((r) => r.e.conversionId), rows.map((r) => r.e.sourceEventId)],
-        );
-      }
-      if (events.length > 0) {
-        await client.query(
-          `INSERT INTO mapper_processed_events (integration_id, event_id)
-           SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
-          [events.map((e) => e.integrationId), events.map((e) => e.eventId)],
-        );
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    // One statement (data-modifying CTEs): atomic without BEGIN/COMMIT, one round trip, and
+    // always the same text, so PostgreSQL plans it once per connection.
+    const a = [...attribution.values()];
+    const l = [...links.values()];
+    const t = [...transactions.values()];
+    const r = [...refunds.values()];
+    await pool.query({
+      name: 'mapper_commit_v1',
+      text: `
+      WITH attribution AS (
+        INSERT INTO attribution_store AS s (integration_id, customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, email_sha256, identity_at, source_event_id, updated_at)
+        SELECT i, c, ck, pk, cu, pr, pc, em, eh, ia, se, now()
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[])
+            AS x(i, c, ck, pk, cu, pr, pc, em, ia, se, eh)
+        ON CONFLICT (integration_id, customer_id) DO UPDATE SET
+          click_id = EXCLUDED.click_id, partner_key = EXCLUDED.partner_key, customer_key = EXCLUDED.customer_key,
+          product_key = EXCLUDED.product_key, promo_code = EXCLUDED.promo_code, email = EXCLUDED.email,
+          email_sha256 = EXCLUDED.email_sha256, identity_at = EXCLUDED.identity_at,
+          source_event_id = EXCLUDED.source_event_id, updated_at = now()
+        RETURNING 1
+      ), links AS (
+        INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id, customer_id)
+        SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+        ON CONFLICT (integration_id, ref) DO UPDATE SET order_id = EXCLUDED.order_id, order_kind = EXCLUDED.order_kind,
+          subscription_id = COALESCE(EXCLUDED.subscription_id, mapper_order_links.subscription_id),
+          customer_id = COALESCE(EXCLUDED.customer_id, mapper_order_links.customer_id), updated_at = now()
+        RETURNING 1
+      ), transactions AS (
+        INSERT INTO mapper_charge_transactions (integration_id, charge_id, status, conversion_id, order_id, amount_minor, currency, source_event_id)
+        SELECT * FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::bigint[], $24::text[], $25::text[])
+        ON CONFLICT (integration_id, charge_id) DO UPDATE SET status = EXCLUDED.status,
+          conversion_id = COALESCE(EXCLUDED.conversion_id, mapper_charge_transactions.conversion_id),
+          order_id = COALESCE(EXCLUDED.order_id, mapper_charge_transactions.order_id),
+          amount_minor = COALESCE(EXCLUDED.amount_minor, mapper_charge_transactions.amount_minor),
+          currency = COALESCE(EXCLUDED.currency, mapper_charge_transactions.currency),
+          source_event_id = EXCLUDED.source_event_id, updated_at = now()
+        RETURNING 1
+      ), refunds AS (
+        INSERT INTO mapper_refunds (integration_id, refund_key, charge_id, amount_minor, conversion_id, source_event_id)
+        SELECT * FROM unnest($26::text[], $27::text[], $28::text[], $29::bigint[], $30::text[], $31::text[])
+        ON CONFLICT (integration_id, refund_key) DO NOTHING
+        RETURNING 1
+      ), handled AS (
+        INSERT INTO mapper_processed_events (integration_id, event_id)
+        SELECT * FROM unnest($32::text[], $33::text[]) ON CONFLICT DO NOTHING
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM attribution) + (SELECT count(*) FROM links) + (SELECT count(*) FROM transactions)
+           + (SELECT count(*) FROM refunds) + (SELECT count(*) FROM handled) AS n`,
+      values: [
+        a.map((x) => x.integrationId), a.map((x) => x.e.key), a.map((x) => x.e.row.clickId), a.map((x) => x.e.row.partnerKey),
+        a.map((x) => x.e.row.customerKey), a.map((x) => x.e.row.productKey), a.map((x) => x.e.row.promoCode),
+        a.map((x) => x.e.row.email), a.map((x) => x.e.row.identityAt), a.map((x) => x.e.sourceEventId), a.map((x) => sha256Email(x.e.row.email)),
+        l.map((x) => x.integrationId), l.map((x) => x.e.ref), l.map((x) => x.e.orderId), l.map((x) => x.e.kind),
+        l.map((x) => x.e.subscriptionId), l.map((x) => x.e.customerId),
+        t.map((x) => x.integrationId), t.map((x) => x.e.chargeId), t.map((x) => x.e.status), t.map((x) => x.e.conversionId),
+        t.map((x) => x.e.orderId), t.map((x) => x.e.amountMinor), t.map((x) => x.e.currency), t.map((x) => x.e.sourceEventId),
+        r.map((x) => x.integrationId), r.map((x) => x.e.refundKey), r.map((x) => x.e.chargeId), r.map((x) => x.e.amountMinor),
+        r.map((x) => x.e.conversionId), r.map((x) => x.e.sourceEventId),
+        events.map((e) => e.integrationId), events.map((e) => e.eventId),
+      ],
+    });
   },
 
   prune: async (olderThanDays) => {
