@@ -47,4 +47,17 @@ describe('conversion Avro schema', () => {
   it('refuses a fractional amount', () => {
     expect(type.isValid({ ...sample, amountMinor: 19.99 })).toBe(false);
   });
+
+  it('reads a refund written before refundId/orderAmountMinor/refundedTotalMinor existed, with their defaults (BACKWARD)', () => {
+    const fields = conversionAvroSchema.fields.filter((f) => !['refundId', 'orderAmountMinor', 'refundedTotalMinor'].includes(f.name));
+    const oldType = avro.Type.forSchema({ ...conversionAvroSchema, fields } as unknown as avro.Schema);
+    const { refundId: _r, orderAmountMinor: _o, refundedTotalMinor: _t, ...old } = { ...sample, kind: 'REFUND_PARTIAL' as const };
+    const resolver = type.createResolver(oldType);
+    expect(type.fromBuffer(oldType.toBuffer(old), resolver)).toEqual({ ...old, refundId: null, orderAmountMinor: null, refundedTotalMinor: null });
+  });
+
+  it('round-trips a partial refund with its refund id, order amount and running total', () => {
+    const refund: Conversion = { ...sample, kind: 'REFUND_PARTIAL', refundId: 're_1', orderAmountMinor: 2_000, refundedTotalMinor: 500, amountMinor: 500 };
+    expect(type.fromBuffer(type.toBuffer(refund))).toEqual(refund);
+  });
 });
