@@ -142,9 +142,9 @@ describe('dispatcher under SIGKILL and partner storms', () => {
     const watch = await watchDispatch({ brokers: stackEndpoints().kafkaBrokers, prefix: t.prefix });
     cleanups.push(watch.close);
 
-    const sent = t.make(300);
-    await t.producer.send(sent.slice(0, 200));
-    await t.producer.send(sent.slice(200), 'conversionsDue');
+    const sent = t.make(200);
+    await t.producer.send(sent.slice(0, 140));
+    await t.producer.send(sent.slice(140), 'conversionsDue');
     const dests = ['impact', 'ps', 'ef', 'wh', 'tn'] as const;
     const dead = () => new Set(watch.deadLetters.map((d) => `${d.conversionId}:${d.destinationId.slice(t.integrationId.length + 1)}`));
     const unresolved = () => {
