@@ -195,8 +195,10 @@ export const handleBatch = async (
     try {
       decision = decide(p.event, ctx, facts);
     } catch (err) {
-      if (!(err instanceof MappingError)) throw err;
-      dead(p.record, { code: err.code, reason: err.message, integrationId: p.integrationId, eventId: p.event.id, eventType: p.event.type });
+      // decide is pure: whatever it throws is about this event, and retrying cannot help.
+      const code = err instanceof MappingError ? err.code : 'CNV_ERR_UNEXPECTED';
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      dead(p.record, { code, reason, integrationId: p.integrationId, eventId: p.event.id, eventType: p.event.type });
       return;
     }
     out.conversions.push(...decision.conversions);

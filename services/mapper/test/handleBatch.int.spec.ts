@@ -159,7 +159,7 @@ describe('handleBatch against PostgreSQL and stripe-mock', () => {
     expect(out.deadLetters.map((d) => [d.code, d.offset])).toEqual([
       ['RAW_ERR_JSON', '0'], ['CNV_ERR_CURRENCY', '1'], ['RAW_ERR_UNKNOWN_INTEGRATION', '2'],
     ]);
-    expect(out.deadLetters[1]!.reason).toMatch(/not an ISO 4217 code/);
+    expect(out.deadLetters[1]!.reason).toMatch(/MappingError: not an ISO 4217 code/);
     expect(Buffer.from(out.deadLetters[0]!.rawBase64!, 'base64').toString()).toBe('{not json');
     expect(out.conversions.map((c) => c.orderId)).toEqual([good.data.object.id]);
   });
