@@ -7,5 +7,16 @@ import { createHash } from 'node:crypto';
 export const conversionIdOf = (...parts: string[]): string =>
   `cnv_${createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, 32)}`;
 
-export const sha256Email = (email: string | null): string | null =>
-  email ? createHash('sha256').update(email.trim().toLowerCase()).digest('hex') : null;
+const emailHashes = new Map<string, string>();
+
+/** SHA-256 hex of the trimmed, lower-cased email (memoised: a customer's email recurs on every event). */
+export const sha256Email = (email: string | null): string | null => {
+  if (!email) return null;
+  let h = emailHashes.get(email);
+  if (h === undefined) {
+    h = createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+    if (emailHashes.size >= 50_000) emailHashes.clear();
+    emailHashes.set(email, h);
+  }
+  return h;
+};

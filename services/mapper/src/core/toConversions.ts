@@ -65,9 +65,10 @@ export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFa
       const link = invoiceId
         ? { orderId: invoiceId, kind: 'invoice' as const, subscriptionId: subscriptionOfInvoice(o), customerId: idOf(o.customer) }
         : null;
-      const links: Effect[] = link
-        ? [idOf(o.charge), idOf(o.payment_intent), invoiceId].flatMap((ref) => (ref ? [{ type: 'orderLink' as const, ref, ...link }] : []))
-        : [];
+      // The invoice's own link gives a charge that names it (before basil) or that invoice
+      // payments lead to (basil) its subscription; the charge itself is not linked: before
+      // basil it names its invoice, from basil on the invoice does not name it.
+      const links: Effect[] = link ? [{ type: 'orderLink', ref: invoiceId!, ...link }] : [];
       // One trigger per integration, so one invoice is never counted from both events; with
       // 'all' charge tracking the invoice's charge is what counts.
       const counts = event.type === ctx.saleTrigger && tracking !== 'all';
