@@ -183,6 +183,16 @@ describe('decide: charges → transactions', () => {
     expect(b.conversionId).toBe(a.conversionId);
   });
 
+  it.each([
+    { name: 'missing customer, nothing stored: an unattributed transaction', stored: {}, email: null, then: { customerId: null, attributed: false } },
+    { name: 'missing customer, the guest checkout\'s hints stored under its payment intent', stored: { pi_guest: stored({ clickId: 'tn_click_guest' }) }, email: null,
+      then: { customerId: null, attributed: true, attribution: expect.objectContaining({ clickId: 'tn_click_guest' }) } },
+  ])('$name', ({ stored: s, email, then }) => {
+    const e = ev(chargeEvent('charge.succeeded', { customer: null, paymentIntent: 'pi_guest', email }));
+    const [c] = decide(e, ctx({ chargeTracking: 'all' }), facts({ stored: s })).conversions;
+    expect(c).toMatchObject(then);
+  });
+
   it('a partially captured charge counts what was captured', () => {
     const [c] = decide(succeeded({ amount: 5_000, amountCaptured: 3_000 }), ctx({ chargeTracking: 'all' })).conversions;
     expect(c!.amountMinor).toBe(3_000);
