@@ -184,7 +184,7 @@ describe('decide: charges → transactions', () => {
   });
 
   it.each([
-    { name: 'missing customer, nothing stored: an unattributed transaction', stored: {}, email: null, then: { customerId: null, attributed: false } },
+    { name: 'missing customer, nothing stored: an unattributed transaction', stored: {} as Record<string, StoredAttribution>, email: null, then: { customerId: null, attributed: false } },
     { name: 'missing customer, the guest checkout\'s hints stored under its payment intent', stored: { pi_guest: stored({ clickId: 'tn_click_guest' }) }, email: null,
       then: { customerId: null, attributed: true, attribution: expect.objectContaining({ clickId: 'tn_click_guest' }) } },
   ])('$name', ({ stored: s, email, then }) => {
