@@ -1,67 +1,79 @@
-import { requiresHold, topicName } from '@sas/contracts';
-import {
-  createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, ensureTopics, migrate,
-  type Logger,
-} from '@sas/runtime';
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { topicName } from '@sas/contracts';
+import { createConversionCodec, createHealthServer, createKafka, createPool, ensureTopics, migrate, type Logger } from '@sas/runtime';
 import type { SchedulerConfig } from './config.js';
 import { createHoldStore } from './adapters/holdStore.js';
+import { adminRoutes } from './adminRoutes.js';
+import { createCrashPoint } from './crashPoint.js';
+import { runHoldConsumer } from './holdConsumer.js';
+import { createSchedulerMetrics } from './metrics.js';
+import { startReleaseLanes } from './releaseLanes.js';
 
 export interface RunningScheduler {
+  /** Base URL of /healthz, /readyz, /metrics and /admin. */
+  readonly url: string;
+  /** The fastify instance, for `inject` in tests. */
+  readonly app: Pick<FastifyInstance, 'inject'>;
+  readonly instanceId: string;
+  /** Lanes this instance releases right now. */
+  lanes(): number[];
   stop(): Promise<void>;
 }
 
-/** Hold conversions whose notBefore is ahead of their receipt; release them to conversions.due.v1 when due. */
+/**
+ * Hold conversions whose notBefore lies after their receipt (PostgreSQL), release each exactly
+ * once to conversions.due.v1 when due (Kafka transactions per release lane; see README).
+ */
 export const startScheduler = async (config: SchedulerConfig, log: Logger): Promise<RunningScheduler> => {
+  const prefix = config.KAFKA_TOPIC_PREFIX;
+  const instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  const crash = createCrashPoint(config.SCHEDULER_CRASH_AT, config.SCHEDULER_CRASH_AFTER, log);
   const pool = createPool(config.DATABASE_URL);
   await migrate(config.DATABASE_URL, log);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'scheduler', log });
-  await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX);
-  const codec = createConversionCodec(config.SCHEMA_REGISTRY_URL);
-  const store = createHoldStore(pool);
-  const producer = createDurableProducer(kafka);
-  const consumer = kafka.consumer({ groupId: config.SCHEDULER_GROUP_ID });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topic: topicName('conversions', config.KAFKA_TOPIC_PREFIX), fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (!message.value) return;
-      const c = await codec.decode(message.value);
-      if (!requiresHold(c)) return;
-      const held = await store.hold({
-        conversionId: c.conversionId, integrationId: c.integrationId, customerId: c.customerId,
-        notBefore: c.notBefore, key: message.key?.toString() ?? c.orderId, value: message.value,
-      });
-      log.info({ conversionId: c.conversionId, notBefore: new Date(c.notBefore).toISOString(), held }, 'conversion held');
-    },
+  await ensureTopics(kafka, prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  const dueTopic = topicName('conversionsDue', prefix);
+  const meta = await admin.fetchTopicMetadata({ topics: [dueTopic] });
+  const duePartitions = meta.topics[0]!.partitions.length;
+  const store = createHoldStore(pool, prefix);
+  const metrics = createSchedulerMetrics(() => store.stats());
+
+  const lanes = await startReleaseLanes({
+    store, kafka, admin, instanceId, dueTopic, lanes: duePartitions, releaseId: `${prefix}scheduler`,
+    batch: config.RELEASE_BATCH, intervalMs: config.RELEASE_INTERVAL_MS, leaseMs: config.SCHEDULER_LEASE_MS,
+    crash, metrics, log: log.child({ component: 'release' }), now: Date.now,
   });
 
-  const dueTopic = topicName('conversionsDue', config.KAFKA_TOPIC_PREFIX);
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const n = await store.releaseDue(config.RELEASE_BATCH, async (rows) => {
-          await producer.send({ topic: dueTopic, acks: -1, messages: rows });
-        });
-        if (n > 0) log.info({ released: n }, 'conversions released');
-        if (n === config.RELEASE_BATCH) continue; // backlog: release the next batch at once
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'release failed; retrying');
-      }
-      await new Promise((r) => setTimeout(r, config.RELEASE_INTERVAL_MS));
-    }
-  })();
+  const consumer = kafka.consumer({ groupId: `${prefix}${config.SCHEDULER_GROUP_ID}`, sessionTimeout: config.SCHEDULER_SESSION_TIMEOUT_MS });
+  await consumer.connect();
+  const hold = await runHoldConsumer({
+    consumer, topic: topicName('conversions', prefix), duePartitions, codec: createConversionCodec(config.SCHEMA_REGISTRY_URL),
+    store, metrics, crash, log: log.child({ component: 'hold' }),
+  });
 
-  const health = createHealthServer({ postgres: () => pool.query('SELECT 1') });
-  await health.listen({ host: '127.0.0.1', port: config.SCHEDULER_HEALTH_PORT });
+  const app = createHealthServer({
+    postgres: () => pool.query('SELECT 1'),
+    kafka: () => admin.describeCluster(),
+    holdConsumer: async () => { if (!hold.joined()) throw new Error('not joined to its consumer group yet'); },
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  await app.register(adminRoutes, { prefix: '/admin', store, token: config.SCHEDULER_ADMIN_TOKEN, metrics });
+  const url = await app.listen({ host: config.SCHEDULER_HOST, port: config.SCHEDULER_HEALTH_PORT });
+  log.info({ url, instanceId }, 'scheduler running');
+
   return {
+    url,
+    app,
+    instanceId,
+    lanes: lanes.owned,
     stop: async () => {
-      stopped = true;
-      await loop;
-      await health.close();
       await consumer.disconnect();
-      await producer.disconnect();
+      await lanes.stop();
+      await app.close();
+      await admin.disconnect();
       await pool.end();
     },
   };
