@@ -144,12 +144,23 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
     const sent = await waitFor(() => outcomes.find((o) => o.conversionId === conversion.conversionId && o.status === 'sent'), { what: 'sent outcome' });
     expect(sent).toMatchObject({ destinationType: 'impact', orderId: invoice.id, httpStatus: 200, attempt: 1 });
 
-    // 4. Stripe delivers the same event again: accepted, and never credited twice.
+    // 4. Stripe delivers the same event again: accepted (200), dropped by the mapper by its
+    // event id, never credited twice. A renewal of the same customer, sent after it, goes
+    // through the same raw partition, so once the renewal is credited the duplicate was seen.
     const again = await post(body, stripeSignature(body, secret));
     expect(again.status).toBe(200);
-    await waitFor(() => outcomes.find((o) => o.conversionId === conversion.conversionId && o.status === 'duplicate'), { what: 'duplicate outcome' });
-    expect(stub.submissions).toHaveLength(1);
-    expect([...stub.credits.values()]).toEqual([49]);
+    const renewal = invoicePaidEvent({
+      billingReason: 'subscription_cycle', customer: invoice.customer, clickId: 'IRclick-abc-123', unitAmount: 4_900, paidAt: paidAt + 30 * 86_400,
+    });
+    const renewalBody = JSON.stringify(renewal);
+    expect((await post(renewalBody, stripeSignature(renewalBody, secret))).status).toBe(200);
+    const second = await waitFor(() => stub.submissions.find((s) => s.fields.OrderId === renewal.data.object.id), { what: 'renewal credited' });
+    expect(second.fields).toMatchObject({ EventTypeId: '28114', ItemPrice1: '49.00' }); // seed 001: renewals → the recurring tracker
+    await new Promise((r) => setTimeout(r, 500));
+    expect(conversionFrames).toHaveLength(2);
+    expect(stub.submissions.map((s) => s.fields.OrderId)).toEqual([invoice.id, renewal.data.object.id]);
+    expect(outcomes.filter((o) => o.conversionId === conversion.conversionId && o.status === 'sent')).toHaveLength(1);
+    expect([...stub.credits.values()]).toEqual([49, 49]);
   });
 
   it('refuses a webhook signed with another secret and writes nothing', async () => {

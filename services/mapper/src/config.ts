@@ -26,7 +26,7 @@ export const mapperEnv = z.object({
    * read-only and produces the same conversion ids (downstream ledgers answer "duplicate"),
    * 'drop' produces nothing for it.
    */
-  MAPPER_DUPLICATE_EVENTS: z.enum(['reemit', 'drop']).default('reemit'),
+  MAPPER_DUPLICATE_EVENTS: z.enum(['reemit', 'drop']).default('drop'),
   /** Handled event ids are kept this long for dedupe: past Stripe's 30-day event retention no replay can bring them back. */
   DEDUPE_RETENTION_DAYS: z.coerce.number().int().positive().default(35),
 });
