@@ -44,6 +44,7 @@ export const runHoldConsumer = async (p: {
   // Not awaited: joining waits for a rebalance (up to a dead member's session timeout), and
   // releasing, health and the operator API need not wait for it.
   void p.consumer.run({
+    partitionsConsumedConcurrently: 3,
     eachBatchAutoResolve: true,
     eachBatch: async ({ batch, heartbeat }) => {
       const rows: HeldRecord[] = [];

@@ -101,7 +101,7 @@ const runLane = async (d: LaneDeps, lease: LaneLease, signal: AbortSignal): Prom
         }
         d.metrics.released.inc(claimed.rows.length);
         try {
-          await d.store.confirm(lease.lane, claimed.seq);
+          await d.store.confirm(lease.lane, claimed.seq, claimed.rows.map((r) => r.conversionId));
         } catch (err) {
           recovered = false; // the next recovery marks the batch released from the marker
           throw err;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { logLevel } from 'kafkajs';
 import { topicName } from '@sas/contracts';
 import { createConversionCodec, createHealthServer, createKafka, createPool, ensureTopics, migrate, type Logger } from '@sas/runtime';
 import type { SchedulerConfig } from './config.js';
@@ -29,16 +30,29 @@ export const startScheduler = async (config: SchedulerConfig, log: Logger): Prom
   const prefix = config.KAFKA_TOPIC_PREFIX;
   const instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
   const crash = createCrashPoint(config.SCHEDULER_CRASH_AT, config.SCHEDULER_CRASH_AFTER, log);
-  const pool = createPool(config.DATABASE_URL);
   await migrate(config.DATABASE_URL, log);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'scheduler', log });
+  const kafkaLog = log.child({ component: 'kafkajs' });
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'scheduler', log,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = entry;
+      // Retried by KafkaJS, and expected: a lane's next transaction starts while the broker is
+      // still completing the previous one (CONCURRENT_TRANSACTIONS).
+      const expected = /concurrent operation on the same transaction|Limiting retries for the idempotent producer/.test(`${message} ${String(extra.error ?? '')}`);
+      const pinoLevel = level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
+      kafkaLog[expected ? 'debug' : pinoLevel]({ namespace, ...extra }, message);
+    },
+  });
   await ensureTopics(kafka, prefix);
   const admin = kafka.admin();
   await admin.connect();
   const dueTopic = topicName('conversionsDue', prefix);
   const meta = await admin.fetchTopicMetadata({ topics: [dueTopic] });
   const duePartitions = meta.topics[0]!.partitions.length;
-  const store = createHoldStore(pool, prefix);
+  // One connection per lane plus the hold consumer's and the operator API's; leases get their own.
+  const pool = createPool(config.DATABASE_URL, duePartitions + 4);
+  const control = createPool(config.DATABASE_URL, 2);
+  const store = createHoldStore(pool, prefix, control);
   const metrics = createSchedulerMetrics(() => store.stats());
 
   const lanes = await startReleaseLanes({
@@ -47,7 +61,11 @@ export const startScheduler = async (config: SchedulerConfig, log: Logger): Prom
     crash, metrics, log: log.child({ component: 'release' }), now: Date.now,
   });
 
-  const consumer = kafka.consumer({ groupId: `${prefix}${config.SCHEDULER_GROUP_ID}`, sessionTimeout: config.SCHEDULER_SESSION_TIMEOUT_MS });
+  const consumer = kafka.consumer({ groupId: `${prefix}${config.SCHEDULER_GROUP_ID}`, sessionTimeout: config.SCHEDULER_SESSION_TIMEOUT_MS,
+    // Smaller fetches than KafkaJS's 10 MB: the hold path is bounded by PostgreSQL anyway, and
+    // memory stays flat under a backlog of millions.
+    maxBytes: 4 * 1024 * 1024, maxBytesPerPartition: 512 * 1024,
+  });
   await consumer.connect();
   const hold = await runHoldConsumer({
     consumer, topic: topicName('conversions', prefix), duePartitions, codec: createConversionCodec(config.SCHEMA_REGISTRY_URL),
@@ -75,6 +93,7 @@ export const startScheduler = async (config: SchedulerConfig, log: Logger): Prom
       await app.close();
       await admin.disconnect();
       await pool.end();
+      await control.end();
     },
   };
 };

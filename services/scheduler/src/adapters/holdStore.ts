@@ -80,9 +80,10 @@ const inTx = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Pro
 
 /**
  * Held conversions, release lanes and the operator audit in PostgreSQL, all scoped to one
- * namespace (the deployment's topic prefix).
+ * namespace (the deployment's topic prefix). Heartbeats and leases go through `control`, a pool
+ * of their own, so a busy release or hold path never starves a lease renewal.
  */
-export const createHoldStore = (pool: pg.Pool, namespace: string) => {
+export const createHoldStore = (pool: pg.Pool, namespace: string, control: pg.Pool = pool) => {
   /** Lease check inside a lane's transactions: the row lock serialises us with a takeover. */
   const checkLease = async (c: pg.PoolClient, l: LaneLease, leaseMs: number, bumpSeq: boolean): Promise<number> => {
     const { rows } = await c.query<{ next_seq: string }>(
@@ -116,7 +117,7 @@ export const createHoldStore = (pool: pg.Pool, namespace: string) => {
     },
 
     async ensureLanes(lanes: number): Promise<void> {
-      await pool.query(
+      await control.query(
         `INSERT INTO scheduler_lanes (namespace, lane) SELECT $1, g FROM generate_series(0, $2::int - 1) g ON CONFLICT DO NOTHING`,
         [namespace, lanes],
       );
@@ -124,14 +125,14 @@ export const createHoldStore = (pool: pg.Pool, namespace: string) => {
 
     /** Heartbeat; returns the live instances of this namespace. */
     async heartbeat(id: string, leaseMs: number, lanes: number): Promise<{ instances: string[]; lanes: { lane: number; liveOwner: string | null; epoch: number }[] }> {
-      await pool.query(
+      await control.query(
         `INSERT INTO scheduler_instances (namespace, id, seen_until) VALUES ($1, $2, now() + make_interval(secs => $3 / 1000.0))
          ON CONFLICT (namespace, id) DO UPDATE SET seen_until = EXCLUDED.seen_until`,
         [namespace, id, leaseMs],
       );
-      const inst = await pool.query<{ id: string }>(
+      const inst = await control.query<{ id: string }>(
         `SELECT id FROM scheduler_instances WHERE namespace = $1 AND seen_until > now()`, [namespace]);
-      const laneRows = await pool.query<{ lane: number; owner: string | null; live: boolean; epoch: string }>(
+      const laneRows = await control.query<{ lane: number; owner: string | null; live: boolean; epoch: string }>(
         `SELECT lane, owner, lease_until > now() AS live, epoch FROM scheduler_lanes WHERE namespace = $1 AND lane < $2 ORDER BY lane`, [namespace, lanes]);
       return {
         instances: inst.rows.map((r) => r.id),
@@ -140,12 +141,12 @@ export const createHoldStore = (pool: pg.Pool, namespace: string) => {
     },
 
     async leaveInstance(id: string): Promise<void> {
-      await pool.query(`DELETE FROM scheduler_instances WHERE namespace = $1 AND id = $2`, [namespace, id]);
+      await control.query(`DELETE FROM scheduler_instances WHERE namespace = $1 AND id = $2`, [namespace, id]);
     },
 
     /** Take a free lane: a new epoch fences the previous owner's PostgreSQL writes. */
     async acquireLane(lane: number, owner: string, leaseMs: number): Promise<LaneLease | null> {
-      const { rows } = await pool.query<{ epoch: string }>(
+      const { rows } = await control.query<{ epoch: string }>(
         `UPDATE scheduler_lanes SET owner = $3, epoch = epoch + 1, lease_until = now() + make_interval(secs => $4 / 1000.0)
           WHERE namespace = $1 AND lane = $2 AND (lease_until <= now() OR owner IS NULL)
           RETURNING epoch`,
@@ -155,7 +156,7 @@ export const createHoldStore = (pool: pg.Pool, namespace: string) => {
     },
 
     async renewLane(l: LaneLease, leaseMs: number): Promise<boolean> {
-      const res = await pool.query(
+      const res = await control.query(
         `UPDATE scheduler_lanes SET lease_until = now() + make_interval(secs => $5 / 1000.0)
           WHERE namespace = $1 AND lane = $2 AND owner = $3 AND epoch = $4 AND lease_until > now()`,
         [namespace, l.lane, l.owner, l.epoch, leaseMs],
@@ -165,7 +166,7 @@ export const createHoldStore = (pool: pg.Pool, namespace: string) => {
 
     /** Hand a lane back at once (clean stop or rebalancing), so another instance need not wait for the lease. */
     async releaseLane(l: LaneLease): Promise<void> {
-      await pool.query(
+      await control.query(
         `UPDATE scheduler_lanes SET lease_until = '-infinity' WHERE namespace = $1 AND lane = $2 AND owner = $3 AND epoch = $4`,
         [namespace, l.lane, l.owner, l.epoch],
       );
@@ -215,13 +216,15 @@ export const createHoldStore = (pool: pg.Pool, namespace: string) => {
         const c = client;
         const seq = await checkLease(c, l, leaseMs, true);
         const { rows } = await c.query<{ conversion_id: string; record_key: string; record_value: Buffer; not_before: Date; release_after: Date }>(
-          `WITH due AS (
-             SELECT conversion_id FROM held_conversions
-              WHERE namespace = $1 AND lane = $2 AND state = 'held' AND release_after <= now()
-              ORDER BY release_after LIMIT $3 FOR UPDATE SKIP LOCKED)
-           UPDATE held_conversions h SET state = 'releasing', release_seq = $4
-             FROM due WHERE h.namespace = $1 AND h.conversion_id = due.conversion_id
-           RETURNING h.conversion_id, h.record_key, h.record_value, h.not_before, h.release_after`,
+          // ARRAY(...) is evaluated once and the update goes by primary key: a plan that holds
+          // whatever the table's statistics say (a join here degrades to a nested loop over the
+          // whole namespace while a bulk of fresh rows is not analysed yet).
+          `UPDATE held_conversions SET state = 'releasing', release_seq = $4
+            WHERE namespace = $1 AND conversion_id = ANY(ARRAY(
+              SELECT conversion_id FROM held_conversions
+               WHERE namespace = $1 AND lane = $2 AND state = 'held' AND release_after <= now()
+               ORDER BY release_after LIMIT $3 FOR UPDATE SKIP LOCKED))
+           RETURNING conversion_id, record_key, record_value, not_before, release_after`,
           [namespace, l.lane, limit, seq],
         );
         if (rows.length === 0) {
@@ -242,12 +245,12 @@ export const createHoldStore = (pool: pg.Pool, namespace: string) => {
     },
 
     /** After the Kafka transaction committed: the batch is released. No lease check: it is a fact now. */
-    async confirm(lane: number, seq: number): Promise<number> {
+    async confirm(lane: number, seq: number, conversionIds: readonly string[]): Promise<number> {
       return inTx(pool, async (c) => {
         const res = await c.query(
           `UPDATE held_conversions SET state = 'released', released_at = now()
-            WHERE namespace = $1 AND lane = $2 AND state = 'releasing' AND release_seq = $3`,
-          [namespace, lane, seq]);
+            WHERE namespace = $1 AND conversion_id = ANY($4::text[]) AND lane = $2 AND state = 'releasing' AND release_seq = $3`,
+          [namespace, lane, seq, conversionIds]);
         await c.query(
           `UPDATE scheduler_lanes SET confirmed_seq = GREATEST(confirmed_seq, $3) WHERE namespace = $1 AND lane = $2`,
           [namespace, lane, seq]);
