@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { WebhookAuth } from '@sas/runtime';
+import type { Logger, WebhookAuth } from '@sas/runtime';
 import { rawEventRecord } from './core/rawEventRecord.js';
 import { verifyWebhook } from './core/verifyWebhook.js';
 import { PublishError, type Publish } from './adapters/eventPublisher.js';
@@ -10,6 +10,7 @@ export interface WebhookDeps {
   readonly toleranceSeconds: number;
   readonly now: () => number;
   readonly onRejected?: (reason: string) => void;
+  readonly log: Pick<Logger, 'info' | 'warn'>;
 }
 
 const PATH = '/webhooks/stripe/:integrationId';
@@ -51,14 +52,14 @@ export const webhookRoute: FastifyPluginAsync<WebhookDeps> = async (app, deps) =
     });
     if (!verified.ok) {
       deps.onRejected?.(verified.reason);
-      req.log.info({ integrationId, reason: verified.reason }, 'webhook rejected');
+      deps.log.info({ integrationId, reason: verified.reason }, 'webhook rejected');
       const status = verified.reason === 'account_not_connected' ? 403 : 400;
       return reply.code(status).send({ error: verified.detail, reason: verified.reason });
     }
     try {
       await deps.publish(rawEventRecord({ integrationId, raw, event: verified.event, receivedAtMs }));
     } catch (err) {
-      req.log.warn({ integrationId, stripeEventId: verified.event.id, err: (err as Error).message }, 'publish failed');
+      deps.log.warn({ integrationId, stripeEventId: verified.event.id, err: (err as Error).message }, 'publish failed');
       if (err instanceof PublishError) {
         return reply.code(503).header('retry-after', '5').send({ error: 'temporarily unable to store the event; retry' });
       }
