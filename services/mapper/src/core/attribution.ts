@@ -10,6 +10,7 @@ export interface Hints {
   readonly customerKey: string | null;
   readonly productKey: string | null;
   readonly promoCode: string | null;
+  /** Plain email: the dispatcher needs it for PartnerStack/Everflow; the stream carries only its hash. */
   readonly email: string | null;
 }
 

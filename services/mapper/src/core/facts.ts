@@ -1,18 +1,12 @@
 import type { LineItem } from '@sas/contracts';
+import type { Hints } from './attribution.js';
 
 /**
  * What the shell looked up before the pure mapping runs: the attribution store, the mapper's
  * own bookkeeping and Stripe API enrichment. Every field has an "unknown" value, so the core
  * maps with whatever could be found.
  */
-export interface StoredAttribution {
-  readonly clickId: string | null;
-  readonly partnerKey: string | null;
-  readonly customerKey: string | null;
-  readonly productKey: string | null;
-  readonly promoCode: string | null;
-  /** Plain email: the dispatcher needs it for PartnerStack/Everflow; the stream carries only its hash. */
-  readonly email: string | null;
+export interface StoredAttribution extends Hints {
   /** Event time (s) of the last customer.* write, the authoritative source of identity. */
   readonly identityAt: number | null;
 }
