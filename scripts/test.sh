@@ -14,7 +14,13 @@ mkdir -p .stack
 report=.stack/vitest-report.json
 rm -f "$report"
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+out=.stack/vitest-output.txt
+set +e
+npx vitest run --reporter=default --reporter=./test/retryReporter.ts --reporter=json --outputFile.json="$report" "$@" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+# Repeat, at the end, every test that passed only on its retry (test/retryReporter.ts).
+grep '^FLAKY' "$out" || true
 
 if [ -f "$report" ]; then
   node -e '
