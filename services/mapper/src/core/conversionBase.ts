@@ -1,4 +1,4 @@
-import { normalizeCurrency, type Attribution, type Conversion, type ConversionKind, type LineItem } from '@sas/contracts';
+import { normalizeCurrency, type Conversion, type LineItem } from '@sas/contracts';
 import type { MapContext } from './mapContext.js';
 
 /** The typed error of the core: a payload the mapper cannot turn into a conversion (poison). */
@@ -11,19 +11,10 @@ export class MappingError extends Error {
 }
 
 /** Everything one conversion needs; the context fills the rest. */
-export interface ConversionParts {
-  readonly conversionId: string;
-  readonly kind: ConversionKind;
+export interface ConversionParts
+  extends Pick<Conversion, 'conversionId' | 'kind' | 'orderId' | 'customerId' | 'subscriptionId' | 'chargeId' | 'attribution' | 'attributed' | 'currency' | 'amountMinor'> {
   readonly saleReason?: string | null;
   readonly occurredSec: number;
-  readonly orderId: string;
-  readonly customerId: string | null;
-  readonly subscriptionId: string | null;
-  readonly chargeId: string | null;
-  readonly attribution: Attribution;
-  readonly attributed: boolean;
-  readonly currency: string;
-  readonly amountMinor: number;
   readonly taxMinor?: number;
   readonly discountMinor?: number;
   readonly lineItems?: readonly LineItem[];
