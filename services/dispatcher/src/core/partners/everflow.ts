@@ -29,10 +29,9 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
     }
     case 'REFUND_FULL':
     case 'REVERSAL':
-      return null;
     case 'REFUND_PARTIAL':
-      // The reversal postback undoes a whole conversion; Everflow has no partial one.
-      return isFullRefund(c) ? null : 'everflow: no partial reversal postback (the full refund reverses the conversion)';
+      // A partial refund is not skipped silently: it goes to the ledger and is dead-lettered (see build).
+      return null;
     case 'CUSTOMER_IDENTITY':
       return 'everflow: identity is sent with each conversion (email attribution)';
     default: {
@@ -50,6 +49,13 @@ const eventIdOf = (c: Conversion, d: Destination): string | null =>
     ? optionalSetting(d.settings, 'eventId')
     : optionalSetting(d.settings, 'recurringEventId') ?? optionalSetting(d.settings, 'eventId');
 
+const partialRefundReason = (c: Conversion): string => {
+  const money = (m: number | null) => (m === null ? 'unknown' : `${toDecimalString(m, c.currency)} ${c.currency.toUpperCase()}`);
+  return `everflow: partial refund not sent, Everflow has no partial reversal postback (the reversal voids the whole conversion); ` +
+    `adjust order ${c.orderId} by hand (refunded ${money(c.refundedTotalMinor)} of ${money(c.orderAmountMinor)}, this refund ${money(c.amountMinor)}; ` +
+    `Everflow UI or Network API conversion update)`;
+};
+
 /**
  * Everflow server postbacks (partner-apis.md, seed 004): GET on the tracking domain with the
  * transaction id (Everflow's click id) or, for offers with email attribution, the email the
@@ -60,6 +66,11 @@ export const everflowRequest = (c: Conversion, d: Destination, ctx: BuildContext
   if (skip) return { skip };
   const token = d.credentials.verificationToken;
   const common: Record<string, string> = token ? { verification_token: token } : {};
+  if (c.kind === 'REFUND_PARTIAL' && !isFullRefund(c)) {
+    // The reversal postback voids the whole conversion, and no postback lowers an amount
+    // (partner-apis.md, seed 004): a person has to adjust the sale amount in Everflow.
+    return { invalid: partialRefundReason(c) };
+  }
   if (c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL' || c.kind === 'REVERSAL') {
     const q = new URLSearchParams({ order_id: c.orderId, ...common });
     return { action: c.kind === 'REVERSAL' ? 'reverse' : 'refund', method: 'GET', url: `${baseOf(d)}/reversal?${q.toString()}`, headers: {}, body: null };

@@ -90,9 +90,27 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
   });
 
   it.each([
-    { name: 'partial refund', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 100 }), then: /^skip: .*partial/ },
     { name: 'no click and no email attribution', c: aConversion({ attribution: { ...aConversion().attribution, clickId: null } }), then: /^skip: .*transaction id/ },
   ])('skips: $name', ({ c, then }) => expect(outcome(everflowRequest(c, d, ctx))).toMatch(then));
+
+  // No partial reversal exists: a partial refund is dead-lettered with what to adjust by hand, not skipped unseen.
+  it.each([
+    { name: 'partial refund', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 100, orderAmountMinor: 4_900, refundedTotalMinor: 100 }),
+      then: 'invalid: everflow: partial refund not sent, Everflow has no partial reversal postback (the reversal voids the whole conversion); adjust order in_123 by hand (refunded 1.00 USD of 49.00 USD, this refund 1.00 USD; Everflow UI or Network API conversion update)' },
+    { name: 'partial refund in JPY', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', currency: 'jpy', amountMinor: 900, orderAmountMinor: 4_900, refundedTotalMinor: 1_900 }),
+      then: expect.stringMatching(/^invalid: .*refunded 1900 JPY of 4900 JPY, this refund 900 JPY/) },
+    { name: 'partial refund without the order amount', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 100, orderAmountMinor: null, refundedTotalMinor: null }),
+      then: expect.stringMatching(/^invalid: .*refunded unknown of unknown, this refund 1.00 USD/) },
+  ])('dead-letters: $name', ({ c, then }) => {
+    expect(everflowAdapter.skipReason(c, d)).toBeNull();
+    expect(outcome(everflowRequest(c, d, ctx))).toEqual(then);
+  });
+
+  it('a partial refund that brings the refunded total to the order amount reverses the conversion', () => {
+    const c = aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_2', amountMinor: 4_800, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 });
+    const r = req(everflowRequest(c, d, ctx));
+    expect({ path: new URL(r.url).pathname, q: query(r) }).toEqual({ path: '/reversal', q: { order_id: 'in_123', verification_token: 'vt' } });
+  });
 
   it.each([
     { name: 'bodyless 204 on a first try: not recorded', status: 204, body: '', reached: false, then: { ok: false, retriable: false } },
