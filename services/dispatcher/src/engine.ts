@@ -1,6 +1,7 @@
 import { outcomeKey, type Conversion, type DeadLetter, type DispatchOutcome, type DispatchStatus } from '@sas/contracts';
 import type { Destination, Logger } from '@sas/runtime';
-import { buildRequest, classifyFor, planDispatch, redactRequest } from './core/buildRequest.js';
+import { buildRequest, classifyFor, planDispatch, redactRequest, refundsSetTotal } from './core/buildRequest.js';
+import { refundRank } from './core/refundOrder.js';
 import { isRetriableStatus, retryAfterMs, type PartnerAnswer } from './core/classifyResponse.js';
 import { isSkip, isUnsendable, type PartnerRequest } from './core/partnerRequest.js';
 import { decideRetry } from './core/retrySchedule.js';
@@ -104,7 +105,24 @@ export const createEngine = (deps: EngineDeps) => {
   const attempt = async (job: Job, lane: Lane): Promise<void> => {
     const c = job.conversion;
     const d = job.destination;
-    const n = await fence.add(job.key);
+    let n: number | null;
+    if (refundsSetTotal(d) && refundRank(c) !== null) {
+      // Refunds that set a new total go out in the order of their refunded totals, never backwards.
+      const r = await ledger.fenceRefund(job.key, deps.leaseMs + deps.timeoutMs);
+      if (r.decision.go === 'wait') {
+        log.info({ conversionId: c.conversionId, destinationId: d.id, orderId: c.orderId, reason: r.decision.reason }, 'refund waits for an earlier one');
+        await settle.add({ key: job.key, s: { kind: 'release', delayMs: Math.max(deps.pollMs, 500) } });
+        return;
+      }
+      n = r.attempt;
+      if (n !== null && r.decision.go === 'skip') {
+        await finish(job, [outcome(job, 'refund', n, 'skipped', null, r.decision.reason)],
+          { kind: 'failed', partnerStatus: null, error: `skipped: ${r.decision.reason}` });
+        return;
+      }
+    } else {
+      n = await fence.add(job.key);
+    }
     if (n === null) return; // settled meanwhile, or taken over by another instance
     const address = c.customerId && job.needsEmail ? await email.add({ integrationId: c.integrationId, customerId: c.customerId }) : null;
     const built = buildRequest(c, d, { nowMs: deps.now(), email: address });
@@ -184,7 +202,7 @@ export const createEngine = (deps: EngineDeps) => {
         if (leased) reserved.set(d.id, taken + 1);
         planned.push({
           job: { key, keyStr: keyString(key), conversion: c, frame, destination: d, needsEmail: plan.needsEmail },
-          row: { ...key, conversionId: c.conversionId, destinationType: d.type, frame, leased },
+          row: { ...key, conversionId: c.conversionId, destinationType: d.type, frame, leased, refundRank: refundRank(c) },
           lane,
         });
       }

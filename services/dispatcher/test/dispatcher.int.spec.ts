@@ -148,7 +148,12 @@ describe('dispatcher', () => {
     expect(action.amount).toBe(30);
     expect(ps.transactions.get(`${sale.orderId}:refund:${r1.refundId}`)).toMatchObject({ amount: -900 });
     expect(ps.transactions.get(`${sale.orderId}:refund:${r2.refundId}`)).toMatchObject({ amount: -1_000 });
-    expect(finalOf(r1, 'ef')).toMatchObject({ status: 'skipped' }); // Everflow has no partial reversal
+    // Everflow has no partial reversal: dead-lettered with what to adjust by hand, never silently skipped.
+    expect(finalOf(r1, 'ef')).toMatchObject({ status: 'failed' });
+    const efDead = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === r1.conversionId && d.destinationId === id('ef')), { what: 'Everflow partial refund dead-lettered' });
+    expect(efDead).toMatchObject({ action: 'refund', attempts: 1, httpStatus: null, reason: expect.stringContaining('no partial reversal postback') });
+    expect(efDead.reason).toContain(`adjust order ${sale.orderId} by hand (refunded 9.00 USD of 49.00 USD`);
+    expect(ef.conversions.find((c) => c.orderId === sale.orderId)?.reversed).toBe(false);
     expect(finalOf(r1, 'tn')).toMatchObject({ status: 'skipped' });
 
     const full = refund({ kind: 'REFUND_FULL', refundId: uniqueId('re_'), amountMinor: 3_000, refundedTotalMinor: 4_900 });
@@ -158,5 +163,44 @@ describe('dispatcher', () => {
     expect(action.modifications.at(-1)).toMatchObject({ method: 'DELETE', fields: { DispositionCode: 'ITEM_RETURNED', OrderId: sale.orderId } });
     expect(ps.transactions.get(sale.orderId)?.deleted).toBe(true);
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)?.reversed).toBe(true);
+  });
+
+  it('impact partial refunds out of order: the older one is skipped, the amount sent never goes back up', async () => {
+    const sale2 = forIntegration({ kind: 'SALE_FIRST' });
+    await producer.send([sale2]);
+    await waitFor(() => impact.credits.get(`10:${sale2.orderId}`), { what: 'second sale credited' });
+    const refund = (o: Partial<Conversion>) => forIntegration({
+      ...o, orderId: sale2.orderId, subscriptionId: sale2.subscriptionId, attribution: sale2.attribution, saleReason: 'subscription_create',
+      orderAmountMinor: 4_900, lineItems: [],
+    });
+    const older = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 900, refundedTotalMinor: 900 });
+    const newer = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 1_000, refundedTotalMinor: 1_900 });
+    // The scheduler released the newer refund first.
+    await producer.send([newer], 'conversionsDue');
+    await waitFor(() => (finalOf(newer, 'impact') ? true : undefined), { what: 'newer refund' });
+    await producer.send([older], 'conversionsDue');
+    await waitFor(() => (finalOf(older, 'impact') && finalOf(older, 'ps') ? true : undefined), { what: 'older refund' });
+    const action = impact.actions.get(`10:${sale2.orderId}`)!;
+    expect(action.modifications.map((m) => [m.method, m.fields.Amount])).toEqual([['PUT', '30.00']]);
+    expect(action.amount).toBe(30);
+    expect(finalOf(older, 'impact')).toMatchObject({ status: 'skipped', error: expect.stringContaining(`superseded by refund:${newer.refundId} (refunded total 1900 > 900)`) });
+    // PartnerStack takes deltas: both refunds count there, in any order.
+    expect(ps.transactions.get(`${sale2.orderId}:refund:${older.refundId}`)).toMatchObject({ amount: -900 });
+
+    // Three refunds of one order in one batch, newest first: whatever the lanes do, impact's amount only goes down.
+    const sale3 = forIntegration({ kind: 'SALE_FIRST' });
+    await producer.send([sale3]);
+    await waitFor(() => impact.credits.get(`10:${sale3.orderId}`), { what: 'third sale credited' });
+    const r3 = (total: number) => forIntegration({
+      kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 500, refundedTotalMinor: total, orderId: sale3.orderId,
+      subscriptionId: sale3.subscriptionId, attribution: sale3.attribution, saleReason: 'subscription_create', orderAmountMinor: 4_900, lineItems: [],
+    });
+    const batch = [r3(1_500), r3(1_000), r3(500)];
+    await producer.send(batch, 'conversionsDue');
+    await waitFor(() => (batch.every((r) => finalOf(r, 'impact')) ? true : undefined), { what: 'batched refunds settled' });
+    const amounts = impact.actions.get(`10:${sale3.orderId}`)!.modifications.map((m) => Number(m.fields.Amount));
+    expect(amounts.length).toBeGreaterThan(0);
+    expect(amounts).toEqual([...amounts].sort((a, b) => b - a));
+    expect(amounts.at(-1)).toBe(34);
   });
 });

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { PartnerRequest } from '../core/partnerRequest.js';
+import { decideRefundOrder, type RefundOrderDecision, type SiblingRefund } from '../core/refundOrder.js';
 
 /** The ledger key: (integration, destination, order, action key). */
 export interface LedgerKey {
@@ -17,6 +18,8 @@ export interface NewJob extends LedgerKey {
   readonly frame: Buffer;
   /** Taken by this instance at once (it has room), or left for any instance's poller. */
   readonly leased: boolean;
+  /** Refunds: the refunded total this one brings the order to (refundRank), else null. */
+  readonly refundRank: number | null;
 }
 
 export interface ClaimedJob extends LedgerKey {
@@ -40,6 +43,12 @@ const cols = (rows: readonly LedgerKey[]) => [
 const KEYS_UNNEST = `unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(integration_id, destination_id, order_id, action)`;
 const KEY_MATCH = `l.integration_id = k.integration_id AND l.destination_id = k.destination_id AND l.order_id = k.order_id AND l.action = k.action`;
 
+const FENCE_SQL = `UPDATE dispatch_ledger l SET status = 'sending', attempts = l.attempts + 1, lease_owner = $5,
+          lease_until = now() + make_interval(secs => $6), updated_at = now()
+     FROM ${KEYS_UNNEST}
+    WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending') AND l.lease_owner = $5
+   RETURNING l.integration_id AS "integrationId", l.destination_id AS "destinationId", l.order_id AS "orderId", l.action, l.attempts`;
+
 /**
  * The idempotency ledger, which is also the delivery queue. One row per (integration,
  * destination, order, action): inserted once (a replay finds it and sends nothing), fenced
@@ -52,15 +61,15 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
     if (jobs.length === 0) return new Set();
     const { rows } = await pool.query<LedgerKey>(
       `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, scope,
-                                    destination_type, conversion_frame, next_attempt_at, lease_owner, lease_until)
+                                    destination_type, conversion_frame, next_attempt_at, lease_owner, lease_until, refund_rank)
        SELECT k.integration_id, k.destination_id, k.order_id, k.action, k.conversion_id, 'pending', $9, k.destination_type, k.frame, now(),
-              CASE WHEN k.leased THEN $10 END, CASE WHEN k.leased THEN now() + make_interval(secs => $11) END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[])
-              AS k(integration_id, destination_id, order_id, action, conversion_id, destination_type, frame, leased)
+              CASE WHEN k.leased THEN $10 END, CASE WHEN k.leased THEN now() + make_interval(secs => $11) END, k.refund_rank
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[], $12::int8[])
+              AS k(integration_id, destination_id, order_id, action, conversion_id, destination_type, frame, leased, refund_rank)
        ON CONFLICT DO NOTHING
        RETURNING integration_id AS "integrationId", destination_id AS "destinationId", order_id AS "orderId", action`,
       [...cols(jobs), jobs.map((j) => j.conversionId), jobs.map((j) => j.destinationType), jobs.map((j) => j.frame),
-        jobs.map((j) => j.leased), p.scope, p.owner, p.leaseMs / 1000],
+        jobs.map((j) => j.leased), p.scope, p.owner, p.leaseMs / 1000, jobs.map((j) => j.refundRank)],
     );
     return new Set(rows.map(keyString));
   },
@@ -72,16 +81,45 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
    */
   async fence(keys: readonly LedgerKey[], holdMs: number): Promise<(number | null)[]> {
     if (keys.length === 0) return [];
-    const { rows } = await pool.query<LedgerKey & { attempts: number }>(
-      `UPDATE dispatch_ledger l SET status = 'sending', attempts = l.attempts + 1, lease_owner = $5,
-              lease_until = now() + make_interval(secs => $6), updated_at = now()
-         FROM ${KEYS_UNNEST}
-        WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending') AND l.lease_owner = $5
-       RETURNING l.integration_id AS "integrationId", l.destination_id AS "destinationId", l.order_id AS "orderId", l.action, l.attempts`,
-      [...cols(keys), p.owner, holdMs / 1000],
-    );
+    const { rows } = await pool.query<LedgerKey & { attempts: number }>(FENCE_SQL, [...cols(keys), p.owner, holdMs / 1000]);
     const got = new Map(rows.map((r) => [keyString(r), r.attempts]));
     return keys.map((k) => got.get(keyString(k)) ?? null);
+  },
+
+  /**
+   * The fence for a refund to a partner whose refund call sets a new total (impact): under a
+   * per-order advisory lock, look at the order's other refund rows and decide (decideRefundOrder)
+   * before fencing, so two instances cannot both see "nothing in flight" and race on the wire.
+   * `wait` leaves the row unfenced; `send` and `skip` fence it (a skip is recorded as an attempt).
+   */
+  async fenceRefund(key: LedgerKey, holdMs: number): Promise<{ attempt: number | null; decision: RefundOrderDecision }> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+        [`dispatch_refund|${p.scope}|${key.integrationId}|${key.destinationId}|${key.orderId}`]);
+      const { rows } = await client.query<{ action: string; rank: string; status: SiblingRefund['status']; attempts: number; leaseAlive: boolean }>(
+        `SELECT action, refund_rank AS rank, status, attempts, (lease_until IS NOT NULL AND lease_until > now()) AS "leaseAlive"
+           FROM dispatch_ledger
+          WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND refund_rank IS NOT NULL`,
+        [key.integrationId, key.destinationId, key.orderId]);
+      const siblings: SiblingRefund[] = rows.map((r) => ({ ...r, rank: Number(r.rank) }));
+      const me = siblings.find((s) => s.action === key.action);
+      // A row written before refund ranks existed: nothing to order it by.
+      const decision = me ? decideRefundOrder(me, siblings) : ({ go: 'send' } as const);
+      let attempt: number | null = null;
+      if (decision.go !== 'wait') {
+        const fenced = await client.query<{ attempts: number }>(FENCE_SQL, [...cols([key]), p.owner, holdMs / 1000]);
+        attempt = fenced.rows[0]?.attempts ?? null;
+      }
+      await client.query('COMMIT');
+      return { attempt, decision };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   },
 
   async settle(items: readonly { key: LedgerKey; s: Settlement }[]): Promise<void[]> {

@@ -61,6 +61,9 @@ export const buildRequest = (c: Conversion, d: Destination, ctx: BuildContext): 
   }
 };
 
+/** Refunds to this destination must be ordered by refunded total (a dry run sends nothing, so it need not wait). */
+export const refundsSetTotal = (d: Destination): boolean => d.type !== 'dry_run' && adapters[d.type].refundSetsTotal === true;
+
 export const classifyFor = (type: DestinationType): PartnerAdapter['classify'] => (type === 'dry_run' ? (a) => classifyResponse(a) : adapters[type].classify);
 
 const SECRET_HEADERS = new Set(['authorization', 'webhook-signature', 'x-eflow-api-key']);

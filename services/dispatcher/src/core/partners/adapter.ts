@@ -14,4 +14,9 @@ export interface PartnerAdapter {
   readonly needsEmail: (c: Conversion, d: Destination) => boolean;
   readonly build: (c: Conversion, d: Destination, ctx: BuildContext) => BuildResult;
   readonly classify: (a: PartnerAnswer, req: PartnerRequest, ctx: ClassifyContext) => ResponseClass;
+  /**
+   * The partner's refund call sets the order's new total (not a delta): refunds of one order
+   * must reach it in the order of their refunded totals (decideRefundOrder).
+   */
+  readonly refundSetsTotal?: boolean;
 }

@@ -173,4 +173,6 @@ export const impactAdapter: PartnerAdapter = {
   needsEmail: () => false,
   build: impactRequest,
   classify,
+  // Actions API PUT: Amount is the new total, so an older partial refund must never follow a newer one.
+  refundSetsTotal: true,
 };
