@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { encodeCursor, parseHeldQuery } from './core/heldQuery.js';
-import type { HoldStore } from './adapters/holdStore.js';
+import type { HoldStore, UnknownSelector } from './adapters/holdStore.js';
 import type { SchedulerMetrics } from './metrics.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -51,6 +51,33 @@ export const adminRoutes: FastifyPluginAsync<{ store: HoldStore; token: string |
   };
   app.post<{ Params: { id: string } }>('/held/:id/release', act('release_now') as never);
   app.post<{ Params: { id: string } }>('/held/:id/cancel', act('cancel') as never);
+
+  // Rows whose release is unknown (marker lost): the operator checks conversions.due.v1 and
+  // says `released` (they are there) or `held` (they are not: the lane sends them again).
+  const resolve = (selectorOf: (params: Record<string, string>) => UnknownSelector | string) => async (
+    req: { params: Record<string, string>; body: unknown; headers: Record<string, unknown> },
+    reply: { code: (n: number) => { send: (b: unknown) => unknown } },
+  ) => {
+    const sel = selectorOf(req.params);
+    if (typeof sel === 'string') return reply.code(400).send({ error: sel });
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as { as?: unknown; reason?: unknown; actor?: unknown };
+    if (body.as !== 'released' && body.as !== 'held') return reply.code(400).send({ error: 'as must be "released" (it is in conversions.due.v1) or "held" (it is not: send it)' });
+    const reason = typeof body.reason === 'string' ? body.reason.trim().slice(0, 1000) : '';
+    if (!reason) return reply.code(400).send({ error: 'a resolve needs a reason' });
+    const action = body.as === 'released' ? 'resolve_released' : 'resolve_held';
+    const r = await o.store.resolveUnknown(sel, body.as, actorOf(req.headers, body), reason);
+    if (r.outcome === 'not_found') return reply.code(404).send({ error: 'no such held conversion or batch' });
+    o.metrics.operatorActions.inc({ action, outcome: r.outcome });
+    if (r.outcome === 'refused') return reply.code(409).send({ error: `nothing there is unknown (state: ${r.states.join(', ')})` });
+    return reply.code(200).send({ resolved: r.conversionIds, as: body.as });
+  };
+  app.post<{ Params: { id: string } }>('/held/:id/resolve', resolve((p) => ({ conversionId: p.id! })) as never);
+  app.post<{ Params: { lane: string; seq: string } }>('/lanes/:lane/batches/:seq/resolve', resolve((p) => {
+    const lane = Number(p.lane);
+    const seq = Number(p.seq);
+    if (!Number.isInteger(lane) || lane < 0 || !Number.isInteger(seq) || seq < 1) return 'lane and seq must be the integers shown as lane and releaseSeq';
+    return { lane, seq };
+  }) as never);
 
   app.get('/actions', async (req, reply) => {
     const q = req.query as { conversionId?: string; limit?: string };

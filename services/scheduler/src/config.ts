@@ -21,6 +21,15 @@ export const schedulerEnv = z.object({
   SCHEDULER_LEASE_MS: z.coerce.number().int().min(500).default(5_000),
   /** Bearer token for /admin/*; unset = operator API disabled (503). */
   SCHEDULER_ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  /**
+   * Released and cancelled rows are deleted this many days after they were held. Must outlive
+   * the topics' 30-day retention (and Stripe's 30-day event window, for backfills): a replay
+   * must still find a released conversion here, or it would be held and released again.
+   */
+  SCHEDULER_RETAIN_SETTLED_DAYS: z.coerce.number().int()
+    .min(31, 'must be at least 31: released rows must outlive the 30-day retention of conversions.v1, or a replay releases them again')
+    .default(35),
+  SCHEDULER_PURGE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   /** Tests only: SIGKILL the process at this step (see README). */
   SCHEDULER_CRASH_AT: z.enum(CrashPoints).optional(),
   /** Tests only: crash on the n-th time the step is reached. */

@@ -4,6 +4,7 @@ export interface HoldStats {
   readonly held: number;
   readonly oldestDue: number | null;
   readonly releasing: number;
+  readonly unknown: number;
 }
 
 /** The scheduler's Prometheus metrics, on a registry of its own (several instances may share a process in tests). */
@@ -26,6 +27,10 @@ export const createSchedulerMetrics = (stats: () => Promise<HoldStats>, now: () 
       name: 'scheduler_releasing_conversions', help: 'Conversions claimed by a lane whose release transaction is not confirmed yet', registers: [registry],
       async collect() { this.set((await snapshot()).releasing); },
     }),
+    unknown: new Gauge({
+      name: 'scheduler_unknown_conversions', help: 'Conversions whose release is unknown (release marker lost), waiting for an operator', registers: [registry],
+      async collect() { this.set((await snapshot()).unknown); },
+    }),
     oldestDue: new Gauge({
       name: 'scheduler_oldest_due_timestamp_seconds', help: 'When the oldest held conversion is due (epoch seconds; 0 when none is held)', registers: [registry],
       async collect() { const s = await snapshot(); this.set(s.oldestDue === null ? 0 : s.oldestDue / 1000); },
@@ -42,6 +47,7 @@ export const createSchedulerMetrics = (stats: () => Promise<HoldStats>, now: () 
     holds: new Counter({ name: 'scheduler_holds_total', help: 'Held conversions read from conversions.v1, new or already known (replay, redelivery)', labelNames: ['result'], registers: [registry] }),
     skipped: new Counter({ name: 'scheduler_skipped_records_total', help: 'Records on conversions.v1 that are not a decodable conversion', registers: [registry] }),
     recoveries: new Counter({ name: 'scheduler_lane_recoveries_total', help: 'Batches found half-done by a lane, by outcome', labelNames: ['outcome'], registers: [registry] }),
+    purged: new Counter({ name: 'scheduler_purged_total', help: 'Released and cancelled rows deleted after the retention', registers: [registry] }),
     lanesOwned: new Gauge({ name: 'scheduler_lanes_owned', help: 'Release lanes this instance holds', registers: [registry] }),
     operatorActions: new Counter({ name: 'scheduler_operator_actions_total', help: 'Operator actions by action and outcome', labelNames: ['action', 'outcome'], registers: [registry] }),
   };

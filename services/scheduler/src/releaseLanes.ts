@@ -67,7 +67,7 @@ const runLane = async (d: LaneDeps, lease: LaneLease, signal: AbortSignal): Prom
             d.metrics.recoveries.inc({ outcome: 'unknown' }, decision.unknown.length);
           }
           if (decision.unknown.length > 0) {
-            log.error({ unknown: decision.unknown }, 'release marker lost: batches left releasing for an operator, never re-sent');
+            log.error({ unknown: decision.unknown }, 'release marker lost: batches set to unknown for an operator (GET /admin/held?state=unknown), never re-sent');
           }
           await producer.refreshMarker(decision.committedSeq);
           lastMarkerAt = d.now();

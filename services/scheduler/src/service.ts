@@ -72,6 +72,21 @@ export const startScheduler = async (config: SchedulerConfig, log: Logger): Prom
     store, metrics, crash, log: log.child({ component: 'hold' }),
   });
 
+  // Any instance may purge: the delete is idempotent. First pass soon after start, then hourly.
+  const purge = async () => {
+    try {
+      const n = await store.purgeSettled(config.SCHEDULER_RETAIN_SETTLED_DAYS * 86_400_000);
+      metrics.purged.inc(n);
+      if (n > 0) log.info({ purged: n, retainDays: config.SCHEDULER_RETAIN_SETTLED_DAYS }, 'purged settled holds');
+    } catch (err) {
+      log.warn({ err }, 'purge of settled holds failed; next interval retries');
+    }
+  };
+  const firstPurge = setTimeout(() => void purge(), Math.min(60_000, config.SCHEDULER_PURGE_INTERVAL_MS));
+  const purgeTimer = setInterval(() => void purge(), config.SCHEDULER_PURGE_INTERVAL_MS);
+  firstPurge.unref();
+  purgeTimer.unref();
+
   const app = createHealthServer({
     postgres: () => pool.query('SELECT 1'),
     kafka: () => admin.describeCluster(),
@@ -88,6 +103,8 @@ export const startScheduler = async (config: SchedulerConfig, log: Logger): Prom
     instanceId,
     lanes: lanes.owned,
     stop: async () => {
+      clearTimeout(firstPurge);
+      clearInterval(purgeTimer);
       await consumer.disconnect();
       await lanes.stop();
       await app.close();

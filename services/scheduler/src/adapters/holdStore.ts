@@ -35,6 +35,8 @@ export interface HeldView {
   readonly releaseAfter: string;
   readonly state: HeldState;
   readonly lane: number;
+  /** The lane's batch that released (or is releasing) it. */
+  readonly releaseSeq: number | null;
   readonly heldAt: string;
   readonly releasedAt: string | null;
   readonly cancelReason: string | null;
@@ -43,12 +45,23 @@ export interface HeldView {
 export interface ActionView {
   readonly id: number;
   readonly conversionId: string;
-  readonly action: 'release_now' | 'cancel';
+  readonly action: OperatorAction;
   readonly actor: string;
   readonly reason: string | null;
   readonly outcome: string;
   readonly at: string;
 }
+
+export type OperatorAction = 'release_now' | 'cancel' | 'resolve_released' | 'resolve_held';
+
+/** Which rows of unknown release an operator settles: one conversion, or a lane's whole batch. */
+export type UnknownSelector = { readonly conversionId: string } | { readonly lane: number; readonly seq: number };
+
+export type ResolveResult =
+  | { readonly outcome: 'applied'; readonly conversionIds: readonly string[] }
+  /** Nothing of that selector is `unknown`; `states` says what its rows are instead. */
+  | { readonly outcome: 'refused'; readonly states: readonly string[] }
+  | { readonly outcome: 'not_found' };
 
 export type OperatorResult =
   | { readonly outcome: 'applied'; readonly row: HeldView }
@@ -59,9 +72,9 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const toView = (r: Record<string, any>): HeldView => ({
   conversionId: r.conversion_id, integrationId: r.integration_id, customerId: r.customer_id,
   notBefore: r.not_before.toISOString(), releaseAfter: r.release_after.toISOString(), state: r.state, lane: r.lane,
-  heldAt: r.held_at.toISOString(), releasedAt: iso(r.released_at), cancelReason: r.cancel_reason,
+  releaseSeq: r.release_seq === null ? null : Number(r.release_seq), heldAt: r.held_at.toISOString(), releasedAt: iso(r.released_at), cancelReason: r.cancel_reason,
 });
-const VIEW_COLUMNS = `conversion_id, integration_id, customer_id, not_before, release_after, state, lane, held_at, released_at, cancel_reason`;
+const VIEW_COLUMNS = `conversion_id, integration_id, customer_id, not_before, release_after, state, lane, release_seq, held_at, released_at, cancel_reason`;
 
 const inTx = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
   const client = await pool.connect();
@@ -186,7 +199,10 @@ export const createHoldStore = (pool: pg.Pool, namespace: string, control: pg.Po
     },
 
     /** Apply a recovery decision, under the lease. */
-    async applyRecovery(l: LaneLease, leaseMs: number, d: { released: readonly number[]; held: readonly number[]; committedSeq: number }): Promise<{ released: number; held: number }> {
+    async applyRecovery(
+      l: LaneLease, leaseMs: number,
+      d: { released: readonly number[]; held: readonly number[]; unknown: readonly number[]; committedSeq: number },
+    ): Promise<{ released: number; held: number; unknown: number }> {
       return inTx(pool, async (c) => {
         await checkLease(c, l, leaseMs, false);
         const rel = await c.query(
@@ -197,11 +213,16 @@ export const createHoldStore = (pool: pg.Pool, namespace: string, control: pg.Po
           `UPDATE held_conversions SET state = 'held', release_seq = NULL
             WHERE namespace = $1 AND lane = $2 AND state = 'releasing' AND release_seq = ANY($3::bigint[])`,
           [namespace, l.lane, d.held]);
+        // Out of `releasing` for good: no later recovery looks at them; an operator settles them.
+        const unknown = await c.query(
+          `UPDATE held_conversions SET state = 'unknown'
+            WHERE namespace = $1 AND lane = $2 AND state = 'releasing' AND release_seq = ANY($3::bigint[])`,
+          [namespace, l.lane, d.unknown]);
         await c.query(
           `UPDATE scheduler_lanes SET confirmed_seq = GREATEST(confirmed_seq, $3), next_seq = GREATEST(next_seq, $3)
             WHERE namespace = $1 AND lane = $2`,
           [namespace, l.lane, d.committedSeq]);
-        return { released: rel.rowCount ?? 0, held: held.rowCount ?? 0 };
+        return { released: rel.rowCount ?? 0, held: held.rowCount ?? 0, unknown: unknown.rowCount ?? 0 };
       });
     },
 
@@ -259,14 +280,15 @@ export const createHoldStore = (pool: pg.Pool, namespace: string, control: pg.Po
     },
 
     /** Held count and the oldest due time, for /metrics. */
-    async stats(): Promise<{ held: number; oldestDue: number | null; releasing: number }> {
-      const { rows } = await pool.query<{ held: string; oldest: Date | null; releasing: string }>(
+    async stats(): Promise<{ held: number; oldestDue: number | null; releasing: number; unknown: number }> {
+      const { rows } = await pool.query<{ held: string; oldest: Date | null; releasing: string; unknown: string }>(
         `SELECT (SELECT count(*) FROM held_conversions WHERE namespace = $1 AND state = 'held') AS held,
                 (SELECT min(release_after) FROM held_conversions WHERE namespace = $1 AND state = 'held') AS oldest,
-                (SELECT count(*) FROM held_conversions WHERE namespace = $1 AND state = 'releasing') AS releasing`,
+                (SELECT count(*) FROM held_conversions WHERE namespace = $1 AND state = 'releasing') AS releasing,
+                (SELECT count(*) FROM held_conversions WHERE namespace = $1 AND state = 'unknown') AS unknown`,
         [namespace]);
       const r = rows[0]!;
-      return { held: Number(r.held), oldestDue: r.oldest ? r.oldest.getTime() : null, releasing: Number(r.releasing) };
+      return { held: Number(r.held), oldestDue: r.oldest ? r.oldest.getTime() : null, releasing: Number(r.releasing), unknown: Number(r.unknown) };
     },
 
     async list(f: HeldFilter): Promise<HeldView[]> {
@@ -328,6 +350,52 @@ export const createHoldStore = (pool: pg.Pool, namespace: string, control: pg.Po
           [namespace, conversionId, action, actor, reason, ok ? 'applied' : `refused: ${before.state}`]);
         return { outcome: ok ? 'applied' : 'refused', row } as const;
       });
+    },
+
+    /**
+     * Operator's verdict on rows whose release is unknown (marker lost): `released` (they are in
+     * conversions.due.v1, checked by the operator) or `held` (not there: the lane's next claim
+     * sends them). Only `unknown` rows change; each one's action is audited in the same transaction.
+     */
+    async resolveUnknown(sel: UnknownSelector, as: 'released' | 'held', actor: string, reason: string): Promise<ResolveResult> {
+      return inTx(pool, async (c) => {
+        const where = 'conversionId' in sel ? 'conversion_id = $2' : 'lane = $2 AND release_seq = $3';
+        const args: unknown[] = 'conversionId' in sel ? [namespace, sel.conversionId] : [namespace, sel.lane, sel.seq];
+        const { rows } = await c.query<{ conversion_id: string; state: string }>(
+          `SELECT conversion_id, state FROM held_conversions WHERE namespace = $1 AND ${where} ORDER BY conversion_id FOR UPDATE`, args);
+        if (rows.length === 0) return { outcome: 'not_found' } as const;
+        const ids = rows.filter((r) => r.state === 'unknown').map((r) => r.conversion_id);
+        if (ids.length === 0) return { outcome: 'refused', states: [...new Set(rows.map((r) => r.state))] } as const;
+        await c.query(
+          as === 'released'
+            ? `UPDATE held_conversions SET state = 'released', released_at = now() WHERE namespace = $1 AND conversion_id = ANY($2::text[])`
+            : `UPDATE held_conversions SET state = 'held', release_seq = NULL WHERE namespace = $1 AND conversion_id = ANY($2::text[])`,
+          [namespace, ids]);
+        await c.query(
+          `INSERT INTO scheduler_actions (namespace, conversion_id, action, actor, reason, outcome)
+           SELECT $1, id, $3, $4, $5, 'applied' FROM unnest($2::text[]) AS id`,
+          [namespace, ids, as === 'released' ? 'resolve_released' : 'resolve_held', actor, reason]);
+        return { outcome: 'applied', conversionIds: ids } as const;
+      });
+    },
+
+    /**
+     * Delete released and cancelled rows held before `olderThanMs` ago, `batch` rows per
+     * statement so no lock is held long. Returns how many went. Held and in-flight rows stay.
+     */
+    async purgeSettled(olderThanMs: number, batch = 5_000): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const res = await pool.query(
+          `DELETE FROM held_conversions WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM held_conversions
+              WHERE namespace = $1 AND state IN ('released', 'cancelled')
+                AND held_at < now() - make_interval(secs => $2 / 1000.0)
+              LIMIT $3))`,
+          [namespace, olderThanMs, batch]);
+        total += res.rowCount ?? 0;
+        if ((res.rowCount ?? 0) < batch) return total;
+      }
     },
   };
 };

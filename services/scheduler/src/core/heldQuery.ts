@@ -1,5 +1,5 @@
 /** The operator's filter over held conversions, parsed from a query string. */
-export const HeldStates = ['held', 'releasing', 'released', 'cancelled'] as const;
+export const HeldStates = ['held', 'releasing', 'released', 'cancelled', 'unknown'] as const;
 export type HeldState = (typeof HeldStates)[number];
 
 export interface HeldFilter {
