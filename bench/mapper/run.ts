@@ -114,7 +114,11 @@ const stackPid = (name: string): number | null => {
 };
 
 const bundle = `${root}dist/mapper/main.js`;
-const nodeArgs = (process.env.BENCH_MAPPER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+// BENCH_CPU_PROF=dir writes a V8 CPU profile of the mapper there (as bench/ingest); BENCH_MAPPER_NODE_ARGS adds any node flag.
+const nodeArgs = [
+  ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  ...(process.env.BENCH_MAPPER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+];
 const args = [...nodeArgs, ...(existsSync(bundle) ? [bundle] : ['--import', 'tsx', `${root}services/mapper/src/main.ts`])];
 const groupId = uniqueId('bench-mapper-group-');
 const started = Date.now();
@@ -173,6 +177,9 @@ await pool.end();
 
 const wallTicks = ((finished - started) / 1000) * TICKS;
 const pct = (t: number) => Math.round((t / wallTicks) * 100);
+// CPU time per event: steadier than events/s on a machine shared with other jobs (PostgreSQL's
+// figure includes every backend, so other jobs' queries too).
+const usPerEvent = (t: number) => Math.round(((t / TICKS) * 1e6) / total);
 console.error(`prefill: ${N} events, ${(bytes / 1e6).toFixed(0)} MB in ${fillSeconds.toFixed(1)} s; mapper handled ${rows[0].n} (dedupe rows), ${conversions} conversions`);
 console.log(JSON.stringify({
   bench: 'mapper',
@@ -187,4 +194,5 @@ console.log(JSON.stringify({
     mapper: pct(mapperTicks), kafka: kafkaPid ? pct(k1 - k0) : null, postgres: pgPid ? pct(p1 - p0) : null,
     machine_of_200: Math.round(((m1.busy - m0.busy) / (m1.all - m0.all)) * 200),
   },
+  cpu_us_per_event: { mapper: usPerEvent(mapperTicks), kafka: kafkaPid ? usPerEvent(k1 - k0) : null, postgres: pgPid ? usPerEvent(p1 - p0) : null },
 }));
