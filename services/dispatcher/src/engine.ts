@@ -1,6 +1,6 @@
 import { outcomeKey, type Conversion, type DeadLetter, type DispatchOutcome, type DispatchStatus } from '@sas/contracts';
 import type { Destination, Logger } from '@sas/runtime';
-import { buildRequest, classifyFor, planDispatch, redactRequest, refundsSetTotal } from './core/buildRequest.js';
+import { buildRequest, classifyFor, inDoubtNote, partnerDedupes, planDispatch, redactRequest, refundsSetTotal } from './core/buildRequest.js';
 import { refundRank } from './core/refundOrder.js';
 import { isRetriableStatus, retryAfterMs, type PartnerAnswer } from './core/classifyResponse.js';
 import { isSkip, isUnsendable, type PartnerRequest } from './core/partnerRequest.js';
@@ -74,8 +74,17 @@ export const createEngine = (deps: EngineDeps) => {
     return { topic: 'deadLetters', key: d.conversionId, value: JSON.stringify(d) };
   };
 
-  /** Records first, then the ledger: a crash in between repeats a record, never loses one. */
+  /**
+   * Records first, then the ledger: a crash in between repeats a record, never loses one.
+   * For a partner that cannot dedupe (Tracknow) a crash before the settle means a resend that
+   * may credit twice, so its writes go straight out instead of queueing behind shared batches.
+   */
   const finish = async (job: Job, records: OutputMessage[], s: Settlement) => {
+    if (!partnerDedupes(job.destination)) {
+      if (records.length > 0) await deps.publish(records);
+      await ledger.settle([{ key: job.key, s }]);
+      return;
+    }
     if (records.length > 0) await publishOne.add(records);
     await settle.add({ key: job.key, s });
   };
@@ -161,8 +170,10 @@ export const createEngine = (deps: EngineDeps) => {
     lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
 
     if (cls.ok) {
-      log.info({ ...logBase, status: httpStatus }, 'delivery attempted');
-      await finish(job, [outcome(job, built.action, n, cls.duplicate ? 'duplicate' : 'sent', httpStatus, null)],
+      const doubt = inDoubtNote(d, c.orderId, n);
+      if (doubt) log.warn({ ...logBase, status: httpStatus, error: doubt }, 'delivery attempted');
+      else log.info({ ...logBase, status: httpStatus }, 'delivery attempted');
+      await finish(job, [outcome(job, built.action, n, cls.duplicate ? 'duplicate' : 'sent', httpStatus, doubt)],
         { kind: 'sent', partnerStatus: httpStatus, partnerRef: cls.partnerRef });
       return;
     }

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversion } from '@sas/contracts';
-import { createIntegration, createKafka, createLogger, ensureTopics, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool } from '@sas/runtime';
+import { topicName } from '@sas/contracts';
+import {
+  createConversionCodec, createIntegration, createKafka, createLogger, ensureTopics, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool,
+} from '@sas/runtime';
 import {
   TEST_SECRETS_KEY, serviceEnv, stackEndpoints, startEverflowStub, startImpactStub, startPartnerstackStub, startTracknowStub,
   startWebhookStub, uniqueId, waitFor, type EverflowStub, type ImpactStub, type PartnerstackStub, type TracknowStub, type WebhookStub,
@@ -120,6 +123,8 @@ describe('dispatcher', () => {
     // The partner that never answers: retried on schedule, then dead-lettered; nothing else waited for it.
     const hungDlq = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === sale.conversionId && d.destinationId === id('hanging')), { what: 'hanging partner dead-lettered', timeoutMs: 30_000 });
     expect(hungDlq.attempts).toBe(3);
+    // The final outcome and the dead letter are on two topics: the watcher may read either first.
+    await waitFor(() => (outcomesOf(sale, 'hanging').some((o) => o.status === 'failed') ? true : undefined), { what: 'hanging partner final outcome' });
     expect(outcomesOf(sale, 'hanging').map((o) => o.status)).toEqual(['retrying', 'retrying', 'failed']);
   });
 
@@ -163,6 +168,24 @@ describe('dispatcher', () => {
     expect(action.modifications.at(-1)).toMatchObject({ method: 'DELETE', fields: { DispositionCode: 'ITEM_RETURNED', OrderId: sale.orderId } });
     expect(ps.transactions.get(sale.orderId)?.deleted).toBe(true);
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)?.reversed).toBe(true);
+  });
+
+  it('tracknow has no dedupe: a row a crash left in "sending" is resent once and flagged in doubt; if the crash came after Tracknow\'s answer, it credits twice (residual risk)', async () => {
+    const c = forIntegration({ kind: 'SALE_FIRST' });
+    // What a dispatcher that died after Tracknow credited the postback, before its ledger settle, leaves behind.
+    await fetch(`${tn.baseUrl}/postback?${new URLSearchParams({ click_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD' })}`);
+    const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), c);
+    await pool.query(
+      `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
+                                    conversion_frame, next_attempt_at, lease_owner, lease_until)
+       VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, 'tracknow', $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
+      [integrationId, id('tn'), c.orderId, c.conversionId, prefix, frame]);
+    const resent = await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'sent'), { what: 'taken-over row resent', timeoutMs: 15_000 });
+    expect(resent).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order ${c.orderId} may be credited twice`) });
+    // The residual risk, as it is: Tracknow counts the order twice; the outcome above is how an operator finds it.
+    expect(tn.book.counts.get(c.orderId)).toBe(2);
+    const { rows } = await pool.query(`SELECT status, attempts FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('tn'), c.orderId]);
+    expect(rows).toEqual([{ status: 'sent', attempts: 2 }]);
   });
 
   it('impact partial refunds out of order: the older one is skipped, the amount sent never goes back up', async () => {

@@ -64,6 +64,21 @@ export const buildRequest = (c: Conversion, d: Destination, ctx: BuildContext): 
 /** Refunds to this destination must be ordered by refunded total (a dry run sends nothing, so it need not wait). */
 export const refundsSetTotal = (d: Destination): boolean => d.type !== 'dry_run' && adapters[d.type].refundSetsTotal === true;
 
+/** Whether the partner can recognise a resend (its key, a lookup) — false only where none is documented. */
+export const partnerDedupes = (d: Destination): boolean => {
+  const { adapter } = effective(d);
+  return adapter.noPartnerDedupe !== true;
+};
+
+/**
+ * The note on an outcome of a resend to a partner that cannot dedupe: an earlier attempt
+ * (a crash after the request, a timeout, a 5xx after processing) may have been credited.
+ */
+export const inDoubtNote = (d: Destination, orderId: string, attempt: number): string | null =>
+  attempt > 1 && !partnerDedupes(d)
+    ? `in doubt: resent after attempt ${attempt - 1} may have reached ${d.type}, which documents no dedupe; order ${orderId} may be credited twice there, check it`
+    : null;
+
 export const classifyFor = (type: DestinationType): PartnerAdapter['classify'] => (type === 'dry_run' ? (a) => classifyResponse(a) : adapters[type].classify);
 
 const SECRET_HEADERS = new Set(['authorization', 'webhook-signature', 'x-eflow-api-key']);

@@ -4,7 +4,7 @@ import { actionOf, isFullRefund } from './dispatchAction.js';
 import { decideRetry } from './retrySchedule.js';
 import { fullBucket, msUntilToken, rateLimitOf, takeTokens } from './rateLimit.js';
 import { admit, closedBreaker, recordResult, type Breaker } from './circuitBreaker.js';
-import { buildRequest, planDispatch, redactRequest } from './buildRequest.js';
+import { buildRequest, inDoubtNote, partnerDedupes, planDispatch, redactRequest } from './buildRequest.js';
 import { classifyResponse, retryAfterMs } from './classifyResponse.js';
 import { isUnsendable, type PartnerRequest } from './partnerRequest.js';
 
@@ -124,4 +124,20 @@ describe('classifyResponse (default)', () => {
     { status: 408, body: '', then: { ok: false, retriable: true } },
     { status: 422, body: 'bad', then: { ok: false, retriable: false, error: 'HTTP 422: bad' } },
   ])('$status $body', ({ status, body, then }) => expect(classifyResponse({ status, body, retryAfter: null })).toMatchObject(then));
+});
+
+describe('inDoubtNote: resends to a partner that cannot dedupe are flagged', () => {
+  it.each([
+    { type: 'tracknow', attempt: 1, then: null },
+    { type: 'tracknow', attempt: 2, then: 'in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order in_9 may be credited twice there, check it' },
+    { type: 'impact', attempt: 2, then: null },
+    { type: 'partnerstack', attempt: 3, then: null },
+    { type: 'everflow', attempt: 2, then: null },
+    { type: 'webhook', attempt: 2, then: null },
+  ] as const)('$type attempt $attempt', ({ type, attempt, then }) => expect(inDoubtNote(aDestination(type, {}), 'in_9', attempt)).toBe(then));
+
+  it('only Tracknow documents no dedupe (a dry run follows its target)', () => {
+    expect(['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'].filter((t) => !partnerDedupes(aDestination(t as 'impact', {})))).toEqual(['tracknow']);
+    expect(partnerDedupes(aDestination('dry_run', { target: 'tracknow' }))).toBe(false);
+  });
 });

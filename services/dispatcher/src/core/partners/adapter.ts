@@ -19,4 +19,10 @@ export interface PartnerAdapter {
    * must reach it in the order of their refunded totals (decideRefundOrder).
    */
   readonly refundSetsTotal?: boolean;
+  /**
+   * The partner documents no way to dedupe or look up what it received (Tracknow): a resend
+   * after an attempt that may have reached it can credit twice. Such attempts are flagged, and
+   * their outcome and ledger writes skip the shared batches to keep that window short.
+   */
+  readonly noPartnerDedupe?: boolean;
 }

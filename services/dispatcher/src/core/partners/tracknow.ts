@@ -61,4 +61,6 @@ export const tracknowAdapter: PartnerAdapter = {
   needsEmail: () => false,
   build: tracknowRequest,
   classify: (a) => classifyResponse(a),
+  // partner-apis.md: "Refund/dedupe undocumented"; seed 003 describes only Tracknow's own Stripe webhook. No lookup endpoint either.
+  noPartnerDedupe: true,
 };
