@@ -13,6 +13,7 @@ export const createIngestMetrics = (pending: () => number) => {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
     }),
     batchSize: new Histogram({ name: 'ingest_produce_batch_size', help: 'Records per produce request', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500], registers: [registry] }),
+    producerRenewals: new Counter({ name: 'ingest_producer_renewals_total', help: 'Idempotent producers replaced after a failed send', registers: [registry] }),
     pending: new Gauge({ name: 'ingest_pending_events', help: 'Events waiting for a Kafka acknowledgement', registers: [registry], collect() { this.set(pending()); } }),
   };
 };

@@ -6,6 +6,7 @@ import {
 } from '@sas/runtime';
 import type { IngestConfig } from './config.js';
 import { createBatchingPublisher } from './adapters/batchingPublisher.js';
+import { createRenewingProducer } from './adapters/renewingProducer.js';
 import { createIngestMetrics } from './metrics.js';
 import { webhookRoute } from './webhookRoute.js';
 
@@ -27,14 +28,17 @@ export const startIngest = async (config: IngestConfig, log: Logger): Promise<Ru
   );
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'ingest', log });
   await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX);
-  const producer = createDurableProducer(kafka);
-  await producer.connect();
   const admin = kafka.admin();
   await admin.connect();
 
   const auth = createTtlCache((id) => loadWebhookAuth(pool, box, id), config.SECRETS_CACHE_MS);
   let pendingOf = () => 0;
   const metrics = createIngestMetrics(() => pendingOf());
+  const producer = createRenewingProducer(() => createDurableProducer(kafka), (cause) => {
+    metrics.producerRenewals.inc();
+    log.warn({ err: (cause as Error)?.message }, 'send failed: the next batch goes through a new idempotent producer');
+  });
+  await producer.connect();
   const publisher = createBatchingPublisher(producer, topicName('stripeEvents', config.KAFKA_TOPIC_PREFIX), {
     maxBatch: config.PRODUCE_MAX_BATCH,
     maxPending: config.MAX_PENDING_EVENTS,
