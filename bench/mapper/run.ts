@@ -113,7 +113,8 @@ const stackPid = (name: string): number | null => {
   return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) || null : null;
 };
 
-const bundle = `${root}dist/mapper/main.js`;
+// BENCH_MAPPER_BUNDLE runs another build (e.g. the previous commit's) for a back-to-back comparison.
+const bundle = process.env.BENCH_MAPPER_BUNDLE ?? `${root}dist/mapper/main.js`;
 // BENCH_CPU_PROF=dir writes a V8 CPU profile of the mapper there (as bench/ingest); BENCH_MAPPER_NODE_ARGS adds any node flag.
 const nodeArgs = [
   ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
