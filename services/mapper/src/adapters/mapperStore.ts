@@ -3,6 +3,7 @@ import { sha256Email } from '../core/conversionId.js';
 import type { Effect } from '../core/effects.js';
 import type { OrderLink, RecordedTransaction, StoredAttribution } from '../core/facts.js';
 import type { ChargeTracking } from '../core/mapContext.js';
+import { bigintArray, textArray } from './pgArrays.js';
 
 /** The integration as the mapper reads it (its own query: charge tracking and the Stripe key are mapper concerns). */
 export interface MapperSettings {
@@ -59,7 +60,7 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
       `SELECT p.integration_id, p.event_id FROM mapper_processed_events p
          JOIN unnest($1::text[], $2::text[]) AS q(integration_id, event_id)
            ON p.integration_id = q.integration_id AND p.event_id = q.event_id`,
-      [events.map((e) => e.integrationId), events.map((e) => e.eventId)],
+      [textArray(events.map((e) => e.integrationId)), textArray(events.map((e) => e.eventId))],
     );
     return new Set(rows.map((r) => processedKey(r.integration_id, r.event_id)));
   },
@@ -71,15 +72,15 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
     const [a, t, rf, l] = await Promise.all([
       keys.length === 0 ? { rows: [] } : pool.query(
         `SELECT customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, identity_at
-           FROM attribution_store WHERE integration_id = $1 AND customer_id = ANY($2::text[])`, [integrationId, keys]),
+           FROM attribution_store WHERE integration_id = $1 AND customer_id = ANY($2::text[])`, [integrationId, textArray(keys)]),
       charges.length === 0 ? { rows: [] } : pool.query(
         `SELECT charge_id, status, conversion_id, order_id, amount_minor, currency, source_event_id
-           FROM mapper_charge_transactions WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, charges]),
+           FROM mapper_charge_transactions WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, textArray(charges)]),
       charges.length === 0 ? { rows: [] } : pool.query(
-        `SELECT charge_id, refund_key FROM mapper_refunds WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, charges]),
+        `SELECT charge_id, refund_key FROM mapper_refunds WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, textArray(charges)]),
       refs.length === 0 ? { rows: [] } : pool.query(
         `SELECT ref, order_id, order_kind, subscription_id, customer_id
-           FROM mapper_order_links WHERE integration_id = $1 AND ref = ANY($2::text[])`, [integrationId, refs]),
+           FROM mapper_order_links WHERE integration_id = $1 AND ref = ANY($2::text[])`, [integrationId, textArray(refs)]),
     ]);
     const state: BatchState = { attribution: new Map(), transactions: new Map(), refundKeys: new Map(), links: new Map() };
     for (const r of a.rows) {
@@ -171,16 +172,18 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
       SELECT (SELECT count(*) FROM attribution) + (SELECT count(*) FROM links) + (SELECT count(*) FROM transactions)
            + (SELECT count(*) FROM refunds) + (SELECT count(*) FROM handled) AS n`,
       values: [
-        a.map((x) => x.integrationId), a.map((x) => x.e.key), a.map((x) => x.e.row.clickId), a.map((x) => x.e.row.partnerKey),
-        a.map((x) => x.e.row.customerKey), a.map((x) => x.e.row.productKey), a.map((x) => x.e.row.promoCode),
-        a.map((x) => x.e.row.email), a.map((x) => x.e.row.identityAt), a.map((x) => x.e.sourceEventId), a.map((x) => sha256Email(x.e.row.email)),
-        l.map((x) => x.integrationId), l.map((x) => x.e.ref), l.map((x) => x.e.orderId), l.map((x) => x.e.kind),
-        l.map((x) => x.e.subscriptionId), l.map((x) => x.e.customerId),
-        t.map((x) => x.integrationId), t.map((x) => x.e.chargeId), t.map((x) => x.e.status), t.map((x) => x.e.conversionId),
-        t.map((x) => x.e.orderId), t.map((x) => x.e.amountMinor), t.map((x) => x.e.currency), t.map((x) => x.e.sourceEventId),
-        r.map((x) => x.integrationId), r.map((x) => x.e.refundKey), r.map((x) => x.e.chargeId), r.map((x) => x.e.amountMinor),
-        r.map((x) => x.e.conversionId), r.map((x) => x.e.sourceEventId),
-        events.map((e) => e.integrationId), events.map((e) => e.eventId),
+        textArray(a.map((x) => x.integrationId)), textArray(a.map((x) => x.e.key)), textArray(a.map((x) => x.e.row.clickId)),
+        textArray(a.map((x) => x.e.row.partnerKey)), textArray(a.map((x) => x.e.row.customerKey)), textArray(a.map((x) => x.e.row.productKey)),
+        textArray(a.map((x) => x.e.row.promoCode)), textArray(a.map((x) => x.e.row.email)), bigintArray(a.map((x) => x.e.row.identityAt)),
+        textArray(a.map((x) => x.e.sourceEventId)), textArray(a.map((x) => sha256Email(x.e.row.email))),
+        textArray(l.map((x) => x.integrationId)), textArray(l.map((x) => x.e.ref)), textArray(l.map((x) => x.e.orderId)),
+        textArray(l.map((x) => x.e.kind)), textArray(l.map((x) => x.e.subscriptionId)), textArray(l.map((x) => x.e.customerId)),
+        textArray(t.map((x) => x.integrationId)), textArray(t.map((x) => x.e.chargeId)), textArray(t.map((x) => x.e.status)),
+        textArray(t.map((x) => x.e.conversionId)), textArray(t.map((x) => x.e.orderId)), bigintArray(t.map((x) => x.e.amountMinor)),
+        textArray(t.map((x) => x.e.currency)), textArray(t.map((x) => x.e.sourceEventId)),
+        textArray(r.map((x) => x.integrationId)), textArray(r.map((x) => x.e.refundKey)), textArray(r.map((x) => x.e.chargeId)),
+        bigintArray(r.map((x) => x.e.amountMinor)), textArray(r.map((x) => x.e.conversionId)), textArray(r.map((x) => x.e.sourceEventId)),
+        textArray(events.map((e) => e.integrationId)), textArray(events.map((e) => e.eventId)),
       ],
     });
   },

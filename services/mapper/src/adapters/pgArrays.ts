@@ -1,0 +1,32 @@
+/**
+ * PostgreSQL array literals for the batch statements (`$1::text[]`, `$1::bigint[]`), built in
+ * one pass. node-postgres would build the same literal from a JS array, but with two regex
+ * replaces per element: at ~25 array elements per Stripe event that was a few percent of the
+ * mapper's CPU. Every text element is quoted, so no value ("NULL", "", "{a,b}") is read as
+ * anything but itself; null is the unquoted NULL.
+ */
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPE = /["\\]/g;
+
+export const textArray = (xs: readonly (string | null | undefined)[]): string => {
+  let s = '{';
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0) s += ',';
+    const x = xs[i];
+    if (x == null) s += 'NULL';
+    else s += NEEDS_ESCAPE.test(x) ? `"${x.replace(ESCAPE, '\\$&')}"` : `"${x}"`;
+  }
+  return `${s}}`;
+};
+
+export const bigintArray = (xs: readonly (number | null | undefined)[]): string => {
+  let s = '{';
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0) s += ',';
+    const x = xs[i];
+    if (x == null) s += 'NULL';
+    else if (Number.isSafeInteger(x)) s += String(x);
+    else throw new TypeError(`not an integer for a bigint column: ${x}`);
+  }
+  return `${s}}`;
+};
