@@ -11,9 +11,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { topicName } from '@sas/contracts';
 import { createIntegration, createKafka, createLogger, createPool, createSecretBox, ensureTopics, migrate, parseKey } from '@sas/runtime';
-import {
-  TEST_SECRETS_KEY, chargeEvent, checkoutSessionCompletedEvent, customerEvent, invoicePaidEvent, randomWebhookSecret, uniqueId,
-} from '@sas/testkit';
+import { TEST_SECRETS_KEY, randomWebhookSecret, uniqueId } from '@sas/testkit';
+import { benchEventAt } from './mix.js';
 import { RawEventHeaders, stripeEventKey } from '@sas/contracts';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -39,20 +38,7 @@ const kafka = createKafka({ brokers: [brokers], clientId: 'bench-mapper', log })
 await ensureTopics(kafka, prefix);
 const inTopic = topicName('stripeEvents', prefix);
 
-// The mix: subscription invoices in both API shapes, one-time checkouts, charges (PartnerStack
-// style, counted when they pay no invoice), refunds, customers.
-const sessions = Array.from({ length: 1_000 }, (_, i) => `cs_test_bench_${i}`);
-const eventAt = (i: number) => {
-  const customer = `cus_b${i % 50_000}`;
-  switch (i % 10) {
-    case 0: case 1: case 2: return invoicePaidEvent({ customer, shape: 'legacy', billingReason: i % 20 === 0 ? 'subscription_create' : 'subscription_cycle' });
-    case 3: case 4: return invoicePaidEvent({ customer, shape: 'basil' });
-    case 5: case 6: return checkoutSessionCompletedEvent({ id: sessions[i % sessions.length]!, customer, promotionCode: 'promo_bench', clientReferenceId: `click_${i}` });
-    case 7: return chargeEvent('charge.succeeded', { customer, invoice: null, metadata: { customer_key: `ck_${i % 50_000}`, product_key: 'pro' } });
-    case 8: return chargeEvent('charge.refunded', { customer, invoice: `in_b${i}`, amount: 2_000, refunds: [{ amount: 500 }] });
-    default: return customerEvent(i % 20 === 9 ? 'customer.created' : 'customer.updated', { id: customer, metadata: { partner_key: `pk_${i % 97}` }, previousAttributes: i % 20 === 9 ? undefined : { email: 'old@example.com' } });
-  }
-};
+const eventAt = benchEventAt;
 
 const fillStarted = Date.now();
 const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -122,12 +108,15 @@ const nodeArgs = [
 ];
 const args = [...nodeArgs, ...(existsSync(bundle) ? [bundle] : ['--import', 'tsx', `${root}services/mapper/src/main.ts`])];
 const groupId = uniqueId('bench-mapper-group-');
+const appName = uniqueId('bench_mapper_');
 const started = Date.now();
 const child = spawn(process.execPath, args, {
   cwd: root,
   env: {
     ...process.env, KAFKA_TOPIC_PREFIX: prefix, MAPPER_GROUP_ID: groupId, MAPPER_HEALTH_PORT: '0', LOG_LEVEL: process.env.BENCH_MAPPER_LOG_LEVEL ?? 'warn',
     SECRETS_KEY: TEST_SECRETS_KEY, STRIPE_API_BASE: env('STRIPE_API_BASE'),
+    // Names the mapper's PostgreSQL sessions, so their backends' CPU is told apart from other jobs'.
+    DATABASE_URL: `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}application_name=${appName}`,
   },
   // With BENCH_MAPPER_LOG_LEVEL=debug the mapper's per-batch timings go to stderr.
   stdio: ['ignore', process.env.BENCH_MAPPER_LOG_LEVEL ? process.stderr : 'ignore', 'inherit'],
@@ -138,6 +127,15 @@ const pgTicks = () => (pgPid ? procTicks(pgPid) + childrenOf(pgPid).reduce((n, p
 const m0 = machineTicks();
 const k0 = kafkaPid ? procTicks(kafkaPid) : 0;
 const p0 = pgTicks();
+// CPU of the mapper's own PostgreSQL backends, sampled (a backend that ends between samples loses its last ticks).
+const mapperBackendTicks = new Map<number, number>();
+const sampleMapperBackends = async () => {
+  const { rows } = await pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [appName]);
+  for (const { pid } of rows) {
+    const t = procTicks(pid);
+    if (t > 0) mapperBackendTicks.set(pid, t);
+  }
+};
 let peakRss = 0;
 let firstProgress: { at: number; done: number } | null = null;
 let done = 0;
@@ -148,6 +146,7 @@ for (;;) {
     const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
     peakRss = Math.max(peakRss, Number(rss ?? 0) / 1024);
   } catch { /* exited */ }
+  await sampleMapperBackends();
   const [offsets] = await admin.fetchOffsets({ groupId, topics: [inTopic] });
   done = offsets!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
   if (done > 0 && !firstProgress) firstProgress = { at: Date.now(), done };
@@ -158,6 +157,8 @@ const mapperTicks = procTicks(child.pid!);
 const m1 = machineTicks();
 const k1 = kafkaPid ? procTicks(kafkaPid) : 0;
 const p1 = pgTicks();
+await sampleMapperBackends();
+const mapperPgTicks = [...mapperBackendTicks.values()].reduce((a, b) => a + b, 0);
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 
@@ -195,5 +196,8 @@ console.log(JSON.stringify({
     mapper: pct(mapperTicks), kafka: kafkaPid ? pct(k1 - k0) : null, postgres: pgPid ? pct(p1 - p0) : null,
     machine_of_200: Math.round(((m1.busy - m0.busy) / (m1.all - m0.all)) * 200),
   },
-  cpu_us_per_event: { mapper: usPerEvent(mapperTicks), kafka: kafkaPid ? usPerEvent(k1 - k0) : null, postgres: pgPid ? usPerEvent(p1 - p0) : null },
+  cpu_us_per_event: {
+    mapper: usPerEvent(mapperTicks), kafka: kafkaPid ? usPerEvent(k1 - k0) : null, postgres: pgPid ? usPerEvent(p1 - p0) : null,
+    postgres_mapper_sessions: usPerEvent(mapperPgTicks),
+  },
 }));

@@ -42,6 +42,44 @@ export const processedKey = (integrationId: string, eventId: string): string => 
 
 const uniq = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 
+/** The commit statement's parameters: the batch's effects, last write per key, as array literals. */
+export const commitParams = (
+  effects: readonly { integrationId: string; effect: Effect }[], events: readonly { integrationId: string; eventId: string }[],
+): string[] => {
+  // Last write per key wins within the batch: effects are in event order.
+  const attribution = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'attribution' }> }>();
+  const links = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'orderLink' }> }>();
+  const transactions = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'transaction' }> }>();
+  const refunds = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'refund' }> }>();
+  for (const { integrationId, effect: e } of effects) {
+    switch (e.type) {
+      case 'attribution': attribution.set(`${integrationId}\u0000${e.key}`, { integrationId, e }); break;
+      case 'orderLink': links.set(`${integrationId}\u0000${e.ref}`, { integrationId, e }); break;
+      case 'transaction': transactions.set(`${integrationId}\u0000${e.chargeId}`, { integrationId, e }); break;
+      case 'refund': refunds.set(`${integrationId}\u0000${e.refundKey}`, { integrationId, e }); break;
+      default: { const _exhaustive: never = e; void _exhaustive; }
+    }
+  }
+  const a = [...attribution.values()];
+  const l = [...links.values()];
+  const t = [...transactions.values()];
+  const r = [...refunds.values()];
+  return [
+    textArray(a.map((x) => x.integrationId)), textArray(a.map((x) => x.e.key)), textArray(a.map((x) => x.e.row.clickId)),
+    textArray(a.map((x) => x.e.row.partnerKey)), textArray(a.map((x) => x.e.row.customerKey)), textArray(a.map((x) => x.e.row.productKey)),
+    textArray(a.map((x) => x.e.row.promoCode)), textArray(a.map((x) => x.e.row.email)), bigintArray(a.map((x) => x.e.row.identityAt)),
+    textArray(a.map((x) => x.e.sourceEventId)), textArray(a.map((x) => sha256Email(x.e.row.email))),
+    textArray(l.map((x) => x.integrationId)), textArray(l.map((x) => x.e.ref)), textArray(l.map((x) => x.e.orderId)),
+    textArray(l.map((x) => x.e.kind)), textArray(l.map((x) => x.e.subscriptionId)), textArray(l.map((x) => x.e.customerId)),
+    textArray(t.map((x) => x.integrationId)), textArray(t.map((x) => x.e.chargeId)), textArray(t.map((x) => x.e.status)),
+    textArray(t.map((x) => x.e.conversionId)), textArray(t.map((x) => x.e.orderId)), bigintArray(t.map((x) => x.e.amountMinor)),
+    textArray(t.map((x) => x.e.currency)), textArray(t.map((x) => x.e.sourceEventId)),
+    textArray(r.map((x) => x.integrationId)), textArray(r.map((x) => x.e.refundKey)), textArray(r.map((x) => x.e.chargeId)),
+    bigintArray(r.map((x) => x.e.amountMinor)), textArray(r.map((x) => x.e.conversionId)), textArray(r.map((x) => x.e.sourceEventId)),
+    textArray(events.map((e) => e.integrationId)), textArray(events.map((e) => e.eventId)),
+  ];
+};
+
 export const createMapperStore = (pool: pg.Pool): MapperStore => ({
   settingsOf: async (integrationId) => {
     const { rows } = await pool.query(
@@ -108,26 +146,8 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
 
   commit: async (effects, events) => {
     if (effects.length === 0 && events.length === 0) return;
-    // Last write per key wins within the batch: effects are in event order.
-    const attribution = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'attribution' }> }>();
-    const links = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'orderLink' }> }>();
-    const transactions = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'transaction' }> }>();
-    const refunds = new Map<string, { integrationId: string; e: Extract<Effect, { type: 'refund' }> }>();
-    for (const { integrationId, effect: e } of effects) {
-      switch (e.type) {
-        case 'attribution': attribution.set(`${integrationId}\u0000${e.key}`, { integrationId, e }); break;
-        case 'orderLink': links.set(`${integrationId}\u0000${e.ref}`, { integrationId, e }); break;
-        case 'transaction': transactions.set(`${integrationId}\u0000${e.chargeId}`, { integrationId, e }); break;
-        case 'refund': refunds.set(`${integrationId}\u0000${e.refundKey}`, { integrationId, e }); break;
-        default: { const _exhaustive: never = e; void _exhaustive; }
-      }
-    }
     // One statement (data-modifying CTEs): atomic without BEGIN/COMMIT, one round trip, and
     // always the same text, so PostgreSQL plans it once per connection.
-    const a = [...attribution.values()];
-    const l = [...links.values()];
-    const t = [...transactions.values()];
-    const r = [...refunds.values()];
     await pool.query({
       name: 'mapper_commit_v1',
       text: `
@@ -171,20 +191,7 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
       )
       SELECT (SELECT count(*) FROM attribution) + (SELECT count(*) FROM links) + (SELECT count(*) FROM transactions)
            + (SELECT count(*) FROM refunds) + (SELECT count(*) FROM handled) AS n`,
-      values: [
-        textArray(a.map((x) => x.integrationId)), textArray(a.map((x) => x.e.key)), textArray(a.map((x) => x.e.row.clickId)),
-        textArray(a.map((x) => x.e.row.partnerKey)), textArray(a.map((x) => x.e.row.customerKey)), textArray(a.map((x) => x.e.row.productKey)),
-        textArray(a.map((x) => x.e.row.promoCode)), textArray(a.map((x) => x.e.row.email)), bigintArray(a.map((x) => x.e.row.identityAt)),
-        textArray(a.map((x) => x.e.sourceEventId)), textArray(a.map((x) => sha256Email(x.e.row.email))),
-        textArray(l.map((x) => x.integrationId)), textArray(l.map((x) => x.e.ref)), textArray(l.map((x) => x.e.orderId)),
-        textArray(l.map((x) => x.e.kind)), textArray(l.map((x) => x.e.subscriptionId)), textArray(l.map((x) => x.e.customerId)),
-        textArray(t.map((x) => x.integrationId)), textArray(t.map((x) => x.e.chargeId)), textArray(t.map((x) => x.e.status)),
-        textArray(t.map((x) => x.e.conversionId)), textArray(t.map((x) => x.e.orderId)), bigintArray(t.map((x) => x.e.amountMinor)),
-        textArray(t.map((x) => x.e.currency)), textArray(t.map((x) => x.e.sourceEventId)),
-        textArray(r.map((x) => x.integrationId)), textArray(r.map((x) => x.e.refundKey)), textArray(r.map((x) => x.e.chargeId)),
-        bigintArray(r.map((x) => x.e.amountMinor)), textArray(r.map((x) => x.e.conversionId)), textArray(r.map((x) => x.e.sourceEventId)),
-        textArray(events.map((e) => e.integrationId)), textArray(events.map((e) => e.eventId)),
-      ],
+      values: commitParams(effects, events),
     });
   },
 
