@@ -16,5 +16,10 @@ export const ingestEnv = z.object({
   /** Events waiting for Kafka beyond which ingest sheds load with 503 instead of growing memory. */
   MAX_PENDING_EVENTS: z.coerce.number().int().positive().default(5_000),
   SECRETS_CACHE_MS: z.coerce.number().int().nonnegative().default(10_000),
+  /**
+   * The Kafka client that writes events, both idempotent with acks=all. platformatic: ~20 % less
+   * ingest CPU per event and ~25-50 MB less RSS in bench/ingest; kafkajs stays as a fallback.
+   */
+  INGEST_KAFKA_CLIENT: z.enum(['kafkajs', 'platformatic']).default('platformatic'),
 });
 export type IngestConfig = z.infer<typeof ingestEnv>;

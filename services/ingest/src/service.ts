@@ -7,6 +7,7 @@ import {
 import type { IngestConfig } from './config.js';
 import { createBatchingPublisher } from './adapters/batchingPublisher.js';
 import { createRenewingProducer } from './adapters/renewingProducer.js';
+import { createPlatformaticSender } from './adapters/platformaticProducer.js';
 import { createIngestMetrics } from './metrics.js';
 import { webhookRoute } from './webhookRoute.js';
 
@@ -34,9 +35,15 @@ export const startIngest = async (config: IngestConfig, log: Logger): Promise<Ru
   const auth = createTtlCache((id) => loadWebhookAuth(pool, box, id), config.SECRETS_CACHE_MS);
   let pendingOf = () => 0;
   const metrics = createIngestMetrics(() => pendingOf());
-  const producer = createRenewingProducer(() => createDurableProducer(kafka), (cause) => {
+  const newSender = config.INGEST_KAFKA_CLIENT === 'platformatic'
+    ? () => createPlatformaticSender({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'ingest', timeoutMs: config.PUBLISH_TIMEOUT_MS })
+    : () => createDurableProducer(kafka);
+  const producer = createRenewingProducer(newSender, (cause) => {
     metrics.producerRenewals.inc();
-    log.warn({ err: (cause as Error)?.message }, 'send failed: the next batch goes through a new idempotent producer');
+    // Kafka clients' errors name brokers and codes, never record contents.
+    const e = cause as { message?: string; errors?: { message?: string }[] };
+    const reason = [e?.message, ...(e?.errors ?? []).map((x) => x?.message)].filter(Boolean).join('; ');
+    log.warn({ err: reason }, 'send failed: the next batch goes through a new idempotent producer');
   });
   await producer.connect();
   const publisher = createBatchingPublisher(producer, topicName('stripeEvents', config.KAFKA_TOPIC_PREFIX), {

@@ -1,6 +1,6 @@
-import type { Producer } from 'kafkajs';
 import type { RawEventRecord } from '../core/rawEventRecord.js';
 import { PublishError, type Publish } from './eventPublisher.js';
+import type { RecordSender } from './renewingProducer.js';
 
 export interface BatchingOptions {
   /** Most records in one produce request. */
@@ -25,7 +25,7 @@ interface Waiter {
  * flight, new records queue; when it completes the queue goes out as the next batch. Each
  * caller still resolves only when its own record is acknowledged by all in-sync replicas.
  */
-export const createBatchingPublisher = (producer: Pick<Producer, 'send'>, topic: string, o: BatchingOptions) => {
+export const createBatchingPublisher = (producer: Pick<RecordSender, 'send'>, topic: string, o: BatchingOptions) => {
   const queue: Waiter[] = [];
   let inFlight = 0; // records in the produce request now on the wire
   let flushing = false;
