@@ -3,6 +3,8 @@
  * broker (acks=all) and (b) a bare fastify route that only parses the same body, in one run,
  * with autocannon on the same machine. Prints one JSON line last.
  *   npm run bench:ingest            (BENCH_SECONDS, BENCH_CONNECTIONS to change the load)
+ * The detail line (stderr) splits the machine's CPU between the server, the Kafka broker, the
+ * load generator and everything else, for each run.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +15,9 @@ import { TEST_SECRETS_KEY, invoicePaidEvent, randomWebhookSecret, stripeSignatur
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+// Diagnosis only: BENCH_RATE=<req/s> offers a fixed load instead of as much as the server takes,
+// so a change's CPU per event (detail: server_us_per_event) compares under equal batching.
+const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const env = (k: string) => {
   const v = process.env[k];
   if (!v) throw new Error(`${k} is not set: run through "npm run bench:ingest" (it sources scripts/stack.sh env)`);
@@ -52,6 +57,7 @@ const load = async (url: string) => {
     url,
     connections,
     duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
     method: 'POST',
     requests: [{
       setupRequest: (req) => {
@@ -72,10 +78,48 @@ const cpuSeconds = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100/s)
 };
+/** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
+const machineSeconds = () => {
+  const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = t[3]! + t[4]!; // idle + iowait
+  const total = t.reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+};
+const kafkaPid = (() => {
+  try { return Number(readFileSync(`${root}/.stack/run/kafka.pid`, 'utf8').trim()) || null; } catch { return null; }
+})();
+/**
+ * Where the machine's CPU went during one load run, in cores: the server under test, the shared
+ * Kafka broker, this process (autocannon) and everything else (other work on the machine).
+ */
+const cpuSplit = async <T>(serverPid: number, run: () => Promise<T>) => {
+  const read = () => ({
+    server: cpuSeconds(serverPid),
+    kafka: kafkaPid ? cpuSeconds(kafkaPid) : 0,
+    loadgen: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    machine: machineSeconds(),
+    at: performance.now(),
+  });
+  const a = read();
+  const result = await run();
+  const b = read();
+  const s = (b.at - a.at) / 1000;
+  const cores = (x: number) => Number((x / s).toFixed(2));
+  const server = b.server - a.server, kafka = b.kafka - a.kafka, loadgen = b.loadgen - a.loadgen;
+  const busy = b.machine.busy - a.machine.busy;
+  return {
+    result,
+    cpu: {
+      server: cores(server), kafka: cores(kafka), loadgen: cores(loadgen),
+      other: cores(Math.max(0, busy - server - kafka - loadgen)),
+      machine_busy: cores(busy), machine_cores: cores(b.machine.total - a.machine.total),
+    },
+  };
+};
 
 // (b) bare route
 const bare = await start(`${root}/bench/ingest/bareServer.ts`, { PORT: '3199' });
-const bareRun = await load('http://127.0.0.1:3199/webhooks/stripe/x');
+const { result: bareRun, cpu: bareCpu } = await cpuSplit(bare.pid!, () => load('http://127.0.0.1:3199/webhooks/stripe/x'));
 bare.kill('SIGTERM');
 
 // (a) ingest with the real broker
@@ -87,9 +131,7 @@ const ingest = fork(`${root}/dist/ingest/main.js`, [], {
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
 await waitFor(async () => ((await fetch('http://127.0.0.1:3198/readyz').catch(() => null))?.ok ? true : undefined), { timeoutMs: 60_000, what: 'ingest ready' });
-const cpuBefore = cpuSeconds(ingest.pid!);
-const ingestRun = await load(`http://127.0.0.1:3198/webhooks/stripe/${integrationId}`);
-const cpu = (cpuSeconds(ingest.pid!) - cpuBefore) / seconds;
+const { result: ingestRun, cpu: ingestCpu } = await cpuSplit(ingest.pid!, () => load(`http://127.0.0.1:3198/webhooks/stripe/${integrationId}`));
 const mem = rssMb(ingest.pid!);
 const metrics = await (await fetch('http://127.0.0.1:3198/metrics')).text();
 const batches = /ingest_produce_batch_size_count (\d+)/.exec(metrics)?.[1];
@@ -100,8 +142,8 @@ await new Promise((r) => ingest.once('exit', r));
 console.error(JSON.stringify({
   detail: {
     seconds, connections, avg_body_bytes: avgBytes,
-    ingest: { ...ingestRun, cpu_cores: Number(cpu.toFixed(2)), rss_peak_mb: mem.peak, mean_batch: batches ? Number(batched) / Number(batches) : null },
-    bare: bareRun,
+    ingest: { ...ingestRun, cpu_cores: ingestCpu, server_us_per_event: Math.round((ingestCpu.server / ingestRun.perS) * 1e6), rss_peak_mb: mem.peak, mean_batch: batches ? Number(batched) / Number(batches) : null },
+    bare: { ...bareRun, cpu_cores: bareCpu, server_us_per_event: Math.round((bareCpu.server / bareRun.perS) * 1e6) },
   },
 }));
 console.log(JSON.stringify({
