@@ -20,7 +20,9 @@ export const mapperEnv = z.object({
   /** Partitions mapped at once by one instance (KafkaJS partitionsConsumedConcurrently). */
   MAPPER_PARTITIONS_CONCURRENCY: z.coerce.number().int().positive().default(6),
   /** Bytes fetched per partition per request: the batch size, over which PostgreSQL and Kafka round trips are shared. */
-  MAPPER_FETCH_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  MAPPER_FETCH_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  /** Bytes per fetch over all partitions: with the batches in flight, what the mapper's memory follows. */
+  MAPPER_FETCH_MAX_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
   /**
    * A Stripe event id already handled never changes state again; 'reemit' maps it again
    * read-only and produces the same conversion ids (downstream ledgers answer "duplicate"),

@@ -45,7 +45,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
     sessionTimeout: config.MAPPER_SESSION_TIMEOUT_MS,
     heartbeatInterval: Math.min(3_000, Math.floor(config.MAPPER_SESSION_TIMEOUT_MS / 3)),
     maxBytesPerPartition: config.MAPPER_FETCH_BYTES_PER_PARTITION,
-    maxBytes: config.MAPPER_FETCH_BYTES_PER_PARTITION * 8,
+    maxBytes: Math.max(config.MAPPER_FETCH_MAX_BYTES, config.MAPPER_FETCH_BYTES_PER_PARTITION),
   });
   const inTopic = topicName('stripeEvents', config.KAFKA_TOPIC_PREFIX);
   const outTopic = topicName('conversions', config.KAFKA_TOPIC_PREFIX);
