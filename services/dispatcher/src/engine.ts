@@ -56,6 +56,12 @@ export const createEngine = (deps: EngineDeps) => {
   }, { maxItems: 1_000, maxConcurrent: 4 });
   const fence = createBatcher((keys: LedgerKey[]) => ledger.fence(keys, deps.leaseMs + deps.timeoutMs), { maxItems: 500, maxConcurrent: 4 });
   const settle = createBatcher((items: { key: LedgerKey; s: Settlement }[]) => ledger.settle(items), { maxItems: 500, maxConcurrent: 4 });
+  // Partners that cannot dedupe (Tracknow): batches of their own that never queue behind the shared ones.
+  const publishUrgent = createBatcher<OutputMessage[], void>(async (groups) => {
+    await deps.publish(groups.flat());
+    return groups.map(() => undefined);
+  }, { maxItems: 200, maxConcurrent: 16 });
+  const settleUrgent = createBatcher((items: { key: LedgerKey; s: Settlement }[]) => ledger.settle(items), { maxItems: 200, maxConcurrent: 8 });
   const email = createBatcher((keys: { integrationId: string; customerId: string }[]) => ledger.emails(keys), { maxItems: 500, maxConcurrent: 2 });
 
   const outcome = (job: { readonly conversion: Conversion; readonly destination: Destination }, action: DispatchOutcome['action'], attempt: number, status: DispatchStatus,
@@ -81,8 +87,8 @@ export const createEngine = (deps: EngineDeps) => {
    */
   const finish = async (job: Job, records: OutputMessage[], s: Settlement) => {
     if (!partnerDedupes(job.destination)) {
-      if (records.length > 0) await deps.publish(records);
-      await ledger.settle([{ key: job.key, s }]);
+      if (records.length > 0) await publishUrgent.add(records);
+      await settleUrgent.add({ key: job.key, s });
       return;
     }
     if (records.length > 0) await publishOne.add(records);
@@ -306,7 +312,7 @@ export const createEngine = (deps: EngineDeps) => {
       for (const j of waiting) active.delete(j.keyStr);
       const deadline = Date.now() + deps.timeoutMs + 2_000;
       while ([...lanes.values()].some((l) => !l.idle()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      while ((publishOne.pending() > 0 || settle.pending() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      while ([publishOne, settle, publishUrgent, settleUrgent].some((b) => b.pending() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     },
   };
 };

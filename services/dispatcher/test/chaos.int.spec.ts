@@ -134,7 +134,9 @@ describe('dispatcher under SIGKILL and partner storms', () => {
     const t = await setup({ faults, tracknow: true });
     cleanups.push(t.close);
     const env = serviceEnv(t.prefix, {
-      DISPATCHER_HEALTH_PORT: '0', DISPATCHER_GROUP_ID: uniqueId('g'), PARTNER_TIMEOUT_MS: '800', DISPATCH_POLL_MS: '50',
+      // Injected timeouts never credit; a real one (the test process, stubs and dispatcher on one loaded event loop) may
+      // come after the stub credited: long enough that only the injected ones time out.
+      DISPATCHER_HEALTH_PORT: '0', DISPATCHER_GROUP_ID: uniqueId('g'), PARTNER_TIMEOUT_MS: '2000', DISPATCH_POLL_MS: '50',
       RETRY_SCHEDULE_MS: '100,200,400,800', BREAKER_THRESHOLD: '5', BREAKER_OPEN_MS: '300',
     });
     const dispatcher: RunningDispatcher = await startDispatcher(loadConfig(dispatcherEnv, env), t.log);
@@ -157,7 +159,9 @@ describe('dispatcher under SIGKILL and partner storms', () => {
     await waitFor(() => (unresolved().length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 250, what: 'every conversion delivered or dead-lettered' }).catch(() => undefined);
     const dl = dead();
     const both = sent.flatMap((c) => dests.filter((d) => (t.creditsOf(c) as Record<string, number>)[d] && dl.has(`${c.conversionId}:${d}`)));
-    const doubles = sent.filter((c) => Object.values(t.creditsOf(c)).some((n) => n > 1));
+    // Tracknow cannot dedupe (README): a resend after a real timeout may credit twice there, but never silently.
+    const flagged = new Set(watch.outcomes.filter((o) => o.destinationType === 'tracknow' && o.error?.startsWith('in doubt:')).map((o) => o.conversionId));
+    const doubles = sent.filter((c) => Object.entries(t.creditsOf(c)).some(([d, n]) => n > 1 && !(d === 'tn' && flagged.has(c.conversionId))));
     const stats = { impact: t.impact.stats, ps: t.ps.stats, ef: t.ef.stats, wh: t.wh.stats, tn: t.tn!.stats };
     t.log.warn({ stats, deadLetters: watch.deadLetters.length, retrying: watch.outcomes.filter((o) => o.status === 'retrying').length }, 'storm test summary');
     expect({ unresolved: unresolved(), doubles: doubles.map((c) => c.orderId), both }).toEqual({ unresolved: [], doubles: [], both: [] });
