@@ -8,3 +8,4 @@ export * from './integrations.js';
 export * from './ttlCache.js';
 export * from './httpHealth.js';
 export * from './shutdown.js';
+export * from './renewingProducer.js';

@@ -1,6 +1,7 @@
-import { Kafka, Partitioners, logLevel, type KafkaConfig, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type ICustomPartitioner, type KafkaConfig, type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { topicSpecs } from '@sas/contracts';
 import type { Logger } from './logger.js';
+import { createRenewing } from './renewingProducer.js';
 
 const toPinoLevel = (level: logLevel): 'error' | 'warn' | 'info' | 'debug' => {
   switch (level) {
@@ -59,14 +60,36 @@ export const ensureTopics = async (kafka: Kafka, prefix: string, replicationFact
   }
 };
 
+/** The producer every service writes with: only what they use, so its renewal stays whole. */
+export interface DurableProducer {
+  connect(): Promise<void>;
+  send(record: ProducerRecord): Promise<RecordMetadata[]>;
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>;
+  disconnect(): Promise<void>;
+}
+
+export interface DurableProducerOptions {
+  /** Default: murmur2, as Java clients, so keys land alike. */
+  readonly createPartitioner?: ICustomPartitioner;
+  /** Told each time a failed send retires the producer. */
+  readonly onRenew?: (cause: unknown) => void;
+}
+
+const idempotentProducer = (kafka: Kafka, createPartitioner: ICustomPartitioner): Producer =>
+  kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner });
+
 /**
  * Idempotent producer with acks from all in-sync replicas (KafkaJS's default acks = -1):
- * a write is acknowledged only once it is durable.
+ * a write is acknowledged only once it is durable. After a failed send the next one goes
+ * through a new producer (new producer id), so a reused sequence range can never make the
+ * broker drop a later batch as a duplicate of one it wrote (see renewingProducer.ts).
  */
-export const createDurableProducer = (kafka: Kafka): Producer =>
-  kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner, // murmur2, as Java clients, so keys land alike
-  });
+export const createDurableProducer = (kafka: Kafka, o: DurableProducerOptions = {}): DurableProducer => {
+  const r = createRenewing(() => idempotentProducer(kafka, o.createPartitioner ?? Partitioners.DefaultPartitioner), o.onRenew);
+  return {
+    connect: r.connect,
+    disconnect: r.disconnect,
+    send: (record) => r.use((p) => p.send(record)),
+    sendBatch: (batch) => r.use((p) => p.sendBatch(batch)),
+  };
+};

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { createRenewing } from './renewingProducer.js';
+
+/** In-memory producers that record what happened to them (the renewal logic alone; Kafka is in ingest's broker-kill test). */
+const fleet = () => {
+  const made: { id: number; connected: number; disconnected: number; sent: string[] }[] = [];
+  const newProducer = () => {
+    const p = { id: made.length + 1, connected: 0, disconnected: 0, sent: [] as string[] };
+    made.push(p);
+    return { p, connect: async () => { p.connected++; }, disconnect: async () => { p.disconnected++; } };
+  };
+  return { made, newProducer };
+};
+
+describe('createRenewing', () => {
+  it('keeps one producer while sends succeed', async () => {
+    const f = fleet();
+    const r = createRenewing(f.newProducer);
+    await r.connect();
+    await r.use(async (x) => x.p.sent.push('a'));
+    await r.use(async (x) => x.p.sent.push('b'));
+    expect(f.made.map((p) => ({ id: p.id, sent: p.sent, connected: p.connected }))).toEqual([{ id: 1, sent: ['a', 'b'], connected: 1 }]);
+  });
+
+  it('after a failed send, the next send goes through a new producer and the old one is disconnected', async () => {
+    const f = fleet();
+    const renewals: unknown[] = [];
+    const r = createRenewing(f.newProducer, (cause) => renewals.push(cause));
+    await r.use(async (x) => x.p.sent.push('a'));
+    const boom = new Error('OUT_OF_ORDER_SEQUENCE_NUMBER');
+    await expect(r.use(async () => { throw boom; })).rejects.toBe(boom);
+    await r.use(async (x) => x.p.sent.push('b'));
+    await new Promise((res) => setImmediate(res));
+    expect(renewals).toEqual([boom]);
+    expect(f.made.map((p) => ({ id: p.id, sent: p.sent, disconnected: p.disconnected }))).toEqual([
+      { id: 1, sent: ['a'], disconnected: 1 },
+      { id: 2, sent: ['b'], disconnected: 0 },
+    ]);
+  });
+
+  it('a failed connect is retried with a new producer on the next send; after disconnect nothing is sent', async () => {
+    const f = fleet();
+    let failConnect = true;
+    const r = createRenewing(() => {
+      const x = f.newProducer();
+      return { ...x, connect: async () => { if (failConnect) throw new Error('broker down'); await x.connect(); } };
+    });
+    await expect(r.use(async (x) => x.p.sent.push('a'))).rejects.toThrow('broker down');
+    failConnect = false;
+    await r.use(async (x) => x.p.sent.push('b'));
+    expect(f.made.map((p) => p.sent)).toEqual([[], ['b']]);
+    await r.disconnect();
+    expect(f.made[1]!.disconnected).toBe(1);
+    await expect(r.use(async (x) => x.p.sent.push('c'))).rejects.toThrow('producer is disconnected');
+  });
+});
