@@ -1,6 +1,7 @@
 export * from './config.js';
 export * from './logger.js';
 export * from './kafka.js';
+export * from './murmur2.js';
 export * from './registry.js';
 export * from './db.js';
 export * from './secretBox.js';

@@ -1,7 +1,7 @@
 import { conversionKey, mapperDeadLetterKey, topicName } from '@sas/contracts';
 import {
   createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox, createTtlCache,
-  ensureTopics, migrate, parseKey, type Logger,
+  ensureTopics, migrate, Murmur2Partitioner, parseKey, type Logger,
 } from '@sas/runtime';
 import { createMapperStore } from './adapters/mapperStore.js';
 import { createEnricher } from './adapters/stripeApi.js';
@@ -39,7 +39,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
     cacheMax: config.ENRICHMENT_CACHE_MAX, log: log.child({ component: 'stripe-api' }), isStopping: () => stopping,
     onWait: () => heartbeatNow().catch(() => undefined),
   });
-  const producer = createDurableProducer(kafka);
+  const producer = createDurableProducer(kafka, { createPartitioner: Murmur2Partitioner });
   const consumer = kafka.consumer({
     groupId: config.MAPPER_GROUP_ID,
     sessionTimeout: config.MAPPER_SESSION_TIMEOUT_MS,
