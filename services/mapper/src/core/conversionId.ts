@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Deterministic conversion id: the same Stripe facts give the same id on every replay,
  * backfill or duplicate delivery, so downstream dedupe holds.
  */
 export const conversionIdOf = (...parts: string[]): string =>
-  `cnv_${createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, 32)}`;
+  `cnv_${hash('sha256', parts.join('\u001f'), 'hex').slice(0, 32)}`; // one-shot hash: no Hash object per id
 
 const emailHashes = new Map<string, string>();
 
@@ -14,7 +14,7 @@ export const sha256Email = (email: string | null): string | null => {
   if (!email) return null;
   let h = emailHashes.get(email);
   if (h === undefined) {
-    h = createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+    h = hash('sha256', email.trim().toLowerCase(), 'hex');
     if (emailHashes.size >= 50_000) emailHashes.clear();
     emailHashes.set(email, h);
   }
