@@ -118,6 +118,8 @@ export const handleBatch = async (
   // 1. Parse; poison goes to the dead-letter topic.
   const parsed: Parsed[] = [];
   const seen = new Set<string>();
+  // One settings read (and key opening) per integration per batch, not per record.
+  const settingsOf = new Map<string, Promise<MapperSettings | null>>();
   for (const r of records) {
     const p = parseRawEvent(r);
     if (!p.ok) {
@@ -127,7 +129,9 @@ export const handleBatch = async (
     const key = processedKey(p.integrationId, p.event.id);
     const inBatchDuplicate = seen.has(key);
     seen.add(key);
-    const settings = await deps.settingsOf(p.integrationId);
+    let pending = settingsOf.get(p.integrationId);
+    if (!pending) settingsOf.set(p.integrationId, (pending = deps.settingsOf(p.integrationId)));
+    const settings = await pending;
     if (!settings) {
       dead(r, { code: 'RAW_ERR_UNKNOWN_INTEGRATION', reason: `unknown integration ${p.integrationId}`, integrationId: p.integrationId, eventId: p.event.id, eventType: p.event.type });
       continue;
