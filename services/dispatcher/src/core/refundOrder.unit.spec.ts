@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aConversion } from './testConversion.js';
+import { aConversion, aDestination } from './testConversion.js';
+import { refundsSetTotal } from './buildRequest.js';
 import { decideRefundOrder, refundRank, type SiblingRefund } from './refundOrder.js';
 
 const sib = (o: Partial<SiblingRefund> & { action: string; rank: number }): SiblingRefund =>
@@ -35,5 +36,12 @@ describe('decideRefundOrder: the totals sent for one order only go down', () => 
   it('says which refund supersedes it', () => {
     const d = decideRefundOrder(me, [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'sent', attempts: 1 })]);
     expect(d).toEqual({ go: 'skip', reason: expect.stringContaining('superseded by refund:re_2 (refunded total 1900 > 900)') });
+  });
+});
+
+describe('refundsSetTotal: which partners get their refunds in order', () => {
+  it('only impact (Actions API Amount is the new total); PartnerStack refunds are deltas, a dry run sends nothing', () => {
+    const types = ['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook', 'dry_run'] as const;
+    expect(types.filter((t) => refundsSetTotal(aDestination(t, t === 'dry_run' ? { target: 'impact' } : {})))).toEqual(['impact']);
   });
 });
