@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { requiresHold, topicName } from '@sas/contracts';
 import {
   createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox,
-  createTtlCache, ensureTopics, loadDestinations, migrate, parseKey, type Logger,
+  createTtlCache, ensureTopics, loadDestinations, migrate, Murmur2Partitioner, parseKey, type Logger,
 } from '@sas/runtime';
 import type { DispatcherConfig } from './config.js';
 import { createHttpSender } from './adapters/httpSender.js';
@@ -23,7 +23,8 @@ export const startDispatcher = async (config: DispatcherConfig, log: Logger): Pr
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'dispatcher', log });
   await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX);
   const codec = createConversionCodec(config.SCHEMA_REGISTRY_URL);
-  const producer = createDurableProducer(kafka);
+  // Same partitions as KafkaJS's default partitioner, without its Long arithmetic per key (about 1 % of the bench profile).
+  const producer = createDurableProducer(kafka, { createPartitioner: Murmur2Partitioner });
   // Default isolation (read committed): a transactional conversions.due.v1 is read only once committed.
   const consumer = kafka.consumer({ groupId: config.DISPATCHER_GROUP_ID, sessionTimeout: config.CONSUMER_SESSION_TIMEOUT_MS });
   const t = (id: Parameters<typeof topicName>[0]) => topicName(id, config.KAFKA_TOPIC_PREFIX);
