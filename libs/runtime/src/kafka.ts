@@ -75,7 +75,8 @@ export interface DurableProducerOptions {
   readonly onRenew?: (cause: unknown) => void;
 }
 
-const idempotentProducer = (kafka: Kafka, createPartitioner: ICustomPartitioner): Producer =>
+/** One idempotent KafkaJS producer, without renewal: for callers that renew it themselves (ingest). */
+export const createIdempotentProducer = (kafka: Kafka, createPartitioner: ICustomPartitioner = Partitioners.DefaultPartitioner): Producer =>
   kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner });
 
 /**
@@ -85,7 +86,7 @@ const idempotentProducer = (kafka: Kafka, createPartitioner: ICustomPartitioner)
  * broker drop a later batch as a duplicate of one it wrote (see renewingProducer.ts).
  */
 export const createDurableProducer = (kafka: Kafka, o: DurableProducerOptions = {}): DurableProducer => {
-  const r = createRenewing(() => idempotentProducer(kafka, o.createPartitioner ?? Partitioners.DefaultPartitioner), o.onRenew);
+  const r = createRenewing(() => createIdempotentProducer(kafka, o.createPartitioner), o.onRenew);
   return {
     connect: r.connect,
     disconnect: r.disconnect,

@@ -54,3 +54,33 @@ describe('createRenewing', () => {
     await expect(r.use(async (x) => x.p.sent.push('c'))).rejects.toThrow('producer is disconnected');
   });
 });
+
+describe('createRenewing, concurrent callers', () => {
+  it('runs sends one at a time, so a send queued behind a failing one already gets the new producer', async () => {
+    const f = fleet();
+    const r = createRenewing(f.newProducer);
+    let release!: () => void;
+    const gate = new Promise<void>((res) => { release = res; });
+    const order: string[] = [];
+    const failing = r.use(async (x) => { order.push(`start fail on ${x.p.id}`); await gate; throw new Error('NOT_ENOUGH_REPLICAS'); });
+    const next = r.use(async (x) => { order.push(`start next on ${x.p.id}`); x.p.sent.push('next'); });
+    await new Promise((res) => setTimeout(res, 10));
+    expect(order).toEqual(['start fail on 1']); // the second send waits
+    release();
+    await expect(failing).rejects.toThrow('NOT_ENOUGH_REPLICAS');
+    await next;
+    expect(order).toEqual(['start fail on 1', 'start next on 2']);
+    expect(f.made.map((p) => p.sent)).toEqual([[], ['next']]);
+  });
+
+  it('a producer whose connect failed is disconnected', async () => {
+    const f = fleet();
+    const r = createRenewing(() => {
+      const x = f.newProducer();
+      return { ...x, connect: async () => { throw new Error('broker down'); } };
+    });
+    await expect(r.connect()).rejects.toThrow('broker down');
+    await new Promise((res) => setImmediate(res));
+    expect(f.made[0]!.disconnected).toBe(1);
+  });
+});

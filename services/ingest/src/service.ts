@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { topicName } from '@sas/contracts';
 import {
-  createDurableProducer, createKafka, createPool, createSecretBox, createTtlCache, ensureTopics,
+  createIdempotentProducer, createKafka, createPool, createSecretBox, createTtlCache, ensureTopics,
   loadWebhookAuth, migrate, parseKey, type Logger,
 } from '@sas/runtime';
 import type { IngestConfig } from './config.js';
@@ -37,7 +37,7 @@ export const startIngest = async (config: IngestConfig, log: Logger): Promise<Ru
   const metrics = createIngestMetrics(() => pendingOf());
   const newSender = config.INGEST_KAFKA_CLIENT === 'platformatic'
     ? () => createPlatformaticSender({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'ingest', timeoutMs: config.PUBLISH_TIMEOUT_MS })
-    : () => createDurableProducer(kafka);
+    : () => createIdempotentProducer(kafka);
   const producer = createRenewingProducer(newSender, (cause) => {
     metrics.producerRenewals.inc();
     // Kafka clients' errors name brokers and codes, never record contents.

@@ -17,8 +17,8 @@ export const createPlatformaticSender = (p: { brokers: string[]; clientId: strin
     autocreateTopics: false,
     timeout: p.timeoutMs,
     connectTimeout: p.timeoutMs,
-    // A failed send renews the producer (renewingProducer.ts); its own retries only bridge a
-    // moved leader or a dropped connection within the caller's time bound.
+    // Ignored by the library for an idempotent producer (it retries without limit); the
+    // callers' own timers answer 503, but a send can stay pending: why this client is opt-in.
     retries: 2,
     retryDelay: 200,
     serializers: { key: stringSerializer, value: (v?: Buffer) => v, headerKey: stringSerializer, headerValue: stringSerializer },
