@@ -118,9 +118,9 @@ export const createEngine = (deps: EngineDeps) => {
   };
 
   const attempt = async (job: Job, lane: Lane): Promise<void> => {
-    const c = job.conversion;
     const d = job.destination;
     let n: number | null;
+    let c = job.conversion;
     if (refundsSetTotal(d) && refundRank(c) !== null) {
       // Refunds that set a new total go out in the order of their refunded totals, never backwards.
       const r = await ledger.fenceRefund(job.key, deps.leaseMs + deps.timeoutMs);
@@ -135,6 +135,9 @@ export const createEngine = (deps: EngineDeps) => {
           { kind: 'failed', partnerStatus: null, error: `skipped: ${r.decision.reason}` });
         return;
       }
+      // The partner's call sets a total: send the order's highest known refunded total.
+      const total = r.decision.go === 'send' ? r.decision.refundedTotalMinor : null;
+      if (total !== null && total !== c.refundedTotalMinor) c = { ...c, refundedTotalMinor: total };
     } else {
       n = await fence.add(job.key);
     }

@@ -106,7 +106,7 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
       const siblings: SiblingRefund[] = rows.map((r) => ({ ...r, rank: Number(r.rank) }));
       const me = siblings.find((s) => s.action === key.action);
       // A row written before refund ranks existed: nothing to order it by.
-      const decision = me ? decideRefundOrder(me, siblings) : ({ go: 'send' } as const);
+      const decision = me ? decideRefundOrder(me, siblings) : ({ go: 'send', refundedTotalMinor: null } as const);
       let attempt: number | null = null;
       if (decision.go !== 'wait') {
         const fenced = await client.query<{ attempts: number }>(FENCE_SQL, [...cols([key]), p.owner, holdMs / 1000]);

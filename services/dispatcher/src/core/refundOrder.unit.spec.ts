@@ -17,25 +17,39 @@ describe('refundRank: how far a refund brings its order', () => {
   ] as const)('$o → $then', ({ o, then }) => expect(refundRank(aConversion(o))).toBe(then));
 });
 
-describe('decideRefundOrder: the totals sent for one order only go down', () => {
+describe('decideRefundOrder: every partial refund sends the order\'s highest known refunded total', () => {
   const me = { action: 'refund:re_1', rank: 900 };
+  const send = (total: number | null) => ({ go: 'send', refundedTotalMinor: total });
   it.each([
-    { why: 'alone', siblings: [sib(me)], then: 'send' },
-    { why: 'itself resent after a crash (same action, sending)', siblings: [sib({ ...me, status: 'sending', attempts: 1, leaseAlive: false })], then: 'send' },
-    { why: 'a later refund already sent', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'sent', attempts: 1 })], then: 'skip' },
-    { why: 'a later refund attempted, retry pending (it may have reached the partner)', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'pending', attempts: 1 })], then: 'skip' },
-    { why: 'a later refund being sent now', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'sending', attempts: 1, leaseAlive: true })], then: 'skip' },
-    { why: 'the full refund already sent', siblings: [sib(me), sib({ action: 'refund:re_9', rank: FULL, status: 'sent', attempts: 1 })], then: 'skip' },
-    { why: 'a later refund not attempted yet (it will follow)', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900 })], then: 'send' },
-    { why: 'a later refund given up (dead-lettered: never applied)', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'failed', attempts: 5 })], then: 'send' },
+    { why: 'alone', siblings: [sib(me)], then: send(900) },
+    { why: 'itself resent after a crash (same action, sending)', siblings: [sib({ ...me, status: 'sending', attempts: 1, leaseAlive: false })], then: send(900) },
+    { why: 'a later refund already sent: the same higher total again, never back up', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'sent', attempts: 1 })], then: send(1_900) },
+    { why: 'a later refund attempted, retry pending', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'pending', attempts: 1 })], then: send(1_900) },
+    { why: 'a later refund given up after timeouts (it may have landed): still its total', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'failed', attempts: 5 })], then: send(1_900) },
+    { why: 'a later refund not attempted yet: its total is already the truth', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900 })], then: send(1_900) },
+    { why: 'a later refund being sent now: the same total, no race on the amount', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'sending', attempts: 1, leaseAlive: true })], then: send(1_900) },
+    { why: 'the full refund already sent: the order is reversed', siblings: [sib(me), sib({ action: 'refund:re_9', rank: FULL, status: 'sent', attempts: 1 })], then: 'skip' },
+    { why: 'the full refund attempted', siblings: [sib(me), sib({ action: 'refund:re_9', rank: FULL, status: 'failed', attempts: 3 })], then: 'skip' },
+    { why: 'the full refund not attempted yet (it follows; this one is not lost if it dead-letters)', siblings: [sib(me), sib({ action: 'refund:re_9', rank: FULL })], then: send(900) },
     { why: 'an earlier refund being sent now', siblings: [sib(me), sib({ action: 'refund:re_0', rank: 500, status: 'sending', attempts: 1, leaseAlive: true })], then: 'wait' },
-    { why: 'an earlier refund left sending by a dead instance (lease over)', siblings: [sib(me), sib({ action: 'refund:re_0', rank: 500, status: 'sending', attempts: 1, leaseAlive: false })], then: 'send' },
-    { why: 'an earlier refund already sent', siblings: [sib(me), sib({ action: 'refund:re_0', rank: 500, status: 'sent', attempts: 1 })], then: 'send' },
-  ] as const)('$why → $then', ({ siblings, then }) => expect(decideRefundOrder(me, siblings).go).toBe(then));
+    { why: 'an earlier refund left sending by a dead instance (lease over)', siblings: [sib(me), sib({ action: 'refund:re_0', rank: 500, status: 'sending', attempts: 1, leaseAlive: false })], then: send(900) },
+    { why: 'an earlier refund already sent', siblings: [sib(me), sib({ action: 'refund:re_0', rank: 500, status: 'sent', attempts: 1 })], then: send(900) },
+    { why: 'a dry-run sibling does not count', siblings: [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'dry_run', attempts: 1 })], then: send(900) },
+  ] as const)('$why', ({ siblings, then }) => {
+    const d = decideRefundOrder(me, siblings);
+    if (typeof then === 'string') expect(d.go).toBe(then);
+    else expect(d).toEqual(then);
+  });
 
-  it('says which refund supersedes it', () => {
-    const d = decideRefundOrder(me, [sib(me), sib({ action: 'refund:re_2', rank: 1_900, status: 'sent', attempts: 1 })]);
-    expect(d).toEqual({ go: 'skip', reason: expect.stringContaining('superseded by refund:re_2 (refunded total 1900 > 900)') });
+  it('a full refund is sent as itself, after a partial one on the wire', () => {
+    const full = { action: 'refund:re_9', rank: FULL };
+    expect(decideRefundOrder(full, [sib(full), sib({ action: 'refund:re_2', rank: 1_900, status: 'sent', attempts: 1 })])).toEqual(send(null));
+    expect(decideRefundOrder(full, [sib(full), sib({ action: 'refund:re_2', rank: 1_900, status: 'sending', attempts: 1, leaseAlive: true })]).go).toBe('wait');
+  });
+
+  it('says which reversal supersedes it', () => {
+    const d = decideRefundOrder(me, [sib(me), sib({ action: 'refund:re_9', rank: FULL, status: 'sent', attempts: 1 })]);
+    expect(d).toEqual({ go: 'skip', reason: expect.stringContaining('superseded by refund:re_9 (full refund)') });
   });
 });
 
