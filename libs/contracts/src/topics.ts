@@ -52,5 +52,8 @@ export const topicSpecs = (prefix = '', retentionMs = 30 * 24 * 3600 * 1000): To
       // Stripe keeps events 30 days; replay and backfill are promised over the same window.
       'retention.ms': String(retentionMs),
       'cleanup.policy': 'delete',
+      // A mapper dead letter carries the raw event (up to ingest's 1 MiB body) in base64: room
+      // for it, so a poison event can always be parked and the partition move on.
+      ...(id === 'mapperDeadLetters' ? { 'max.message.bytes': String(4 * 1024 * 1024) } : {}),
     },
   }));

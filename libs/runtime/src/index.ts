@@ -10,3 +10,4 @@ export * from './ttlCache.js';
 export * from './httpHealth.js';
 export * from './shutdown.js';
 export * from './renewingProducer.js';
+export * from './chunkTopicMessages.js';

@@ -1,6 +1,6 @@
 import { conversionKey, mapperDeadLetterKey, topicName } from '@sas/contracts';
 import {
-  createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox, createTtlCache,
+  chunkTopicMessages, createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox, createTtlCache,
   ensureTopics, migrate, Murmur2Partitioner, parseKey, type Logger,
 } from '@sas/runtime';
 import { createMapperStore } from './adapters/mapperStore.js';
@@ -78,7 +78,8 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
           ? [{ topic: dlqTopic, messages: outcome.deadLetters.map((d) => ({ key: mapperDeadLetterKey(d), value: JSON.stringify(d) })) }]
           : []),
       ];
-      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+      // In sends of at most 512 KiB, in order: a batch of large dead letters must never exceed the broker's message size.
+      for (const chunk of chunkTopicMessages(topicMessages, 512 * 1024)) await producer.sendBatch({ topicMessages: chunk, acks: -1 });
       const t2 = performance.now();
       await store.commit(outcome.effects, outcome.handled);
       const t3 = performance.now();
