@@ -187,14 +187,18 @@ export const createEngine = (deps: EngineDeps) => {
       return;
     }
     const decision = cls.retriable ? decideRetry(deps.retrySchedule, n, deps.random(), ra) : ({ giveUp: true } as const);
-    log.warn({ ...logBase, status: httpStatus, nextDelayMs: 'retryInMs' in decision ? decision.retryInMs : null, error: cls.error }, 'delivery attempted');
+    // A failed resend to a partner that cannot dedupe may still have credited: say so on the
+    // outcome and the dead letter too, or requeueing that dead letter credits once more.
+    const doubt = inDoubtNote(d, c.orderId, n);
+    const error = doubt ? `${cls.error}; ${doubt}` : cls.error;
+    log.warn({ ...logBase, status: httpStatus, nextDelayMs: 'retryInMs' in decision ? decision.retryInMs : null, error }, 'delivery attempted');
     if ('retryInMs' in decision) {
-      await finish(job, [outcome(job, built.action, n, 'retrying', httpStatus, cls.error)],
-        { kind: 'retry', partnerStatus: httpStatus, error: cls.error, delayMs: decision.retryInMs });
+      await finish(job, [outcome(job, built.action, n, 'retrying', httpStatus, error)],
+        { kind: 'retry', partnerStatus: httpStatus, error, delayMs: decision.retryInMs });
       return;
     }
-    await finish(job, [outcome(job, built.action, n, 'failed', httpStatus, cls.error), deadLetter(job, built.action, cls.error, httpStatus, n)],
-      { kind: 'failed', partnerStatus: httpStatus, error: cls.error });
+    await finish(job, [outcome(job, built.action, n, 'failed', httpStatus, error), deadLetter(job, built.action, error, httpStatus, n)],
+      { kind: 'failed', partnerStatus: httpStatus, error });
   };
 
   const enqueue = (job: Job, lane: Lane) => {

@@ -160,7 +160,7 @@ describe('dispatcher under SIGKILL and partner storms', () => {
     const dl = dead();
     const both = sent.flatMap((c) => dests.filter((d) => (t.creditsOf(c) as Record<string, number>)[d] && dl.has(`${c.conversionId}:${d}`)));
     // Tracknow cannot dedupe (README): a resend after a real timeout may credit twice there, but never silently.
-    const flagged = new Set(watch.outcomes.filter((o) => o.destinationType === 'tracknow' && o.error?.startsWith('in doubt:')).map((o) => o.conversionId));
+    const flagged = new Set(watch.outcomes.filter((o) => o.destinationType === 'tracknow' && o.error?.includes('in doubt:')).map((o) => o.conversionId));
     const doubles = sent.filter((c) => Object.entries(t.creditsOf(c)).some(([d, n]) => n > 1 && !(d === 'tn' && flagged.has(c.conversionId))));
     const stats = { impact: t.impact.stats, ps: t.ps.stats, ef: t.ef.stats, wh: t.wh.stats, tn: t.tn!.stats };
     t.log.warn({ stats, deadLetters: watch.deadLetters.length, retrying: watch.outcomes.filter((o) => o.status === 'retrying').length }, 'storm test summary');
