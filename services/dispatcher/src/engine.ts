@@ -123,10 +123,10 @@ export const createEngine = (deps: EngineDeps) => {
     let c = job.conversion;
     if (refundsSetTotal(d) && refundRank(c) !== null) {
       // Refunds that set a new total go out in the order of their refunded totals, never backwards.
-      const r = await ledger.fenceRefund(job.key, deps.leaseMs + deps.timeoutMs);
+      const r = await ledger.fenceRefund(job.key, deps.leaseMs + deps.timeoutMs, Math.max(deps.pollMs, 500));
       if (r.decision.go === 'wait') {
+        // Handed back by fenceRefund (if still ours); the poller brings it again.
         log.info({ conversionId: c.conversionId, destinationId: d.id, orderId: c.orderId, reason: r.decision.reason }, 'refund waits for an earlier one');
-        await settle.add({ key: job.key, s: { kind: 'release', delayMs: Math.max(deps.pollMs, 500) } });
         return;
       }
       n = r.attempt;

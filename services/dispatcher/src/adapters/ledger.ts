@@ -90,10 +90,13 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
    * The fence for a refund to a partner whose refund call sets a new total (impact): under a
    * per-order advisory lock, look at the order's other refund rows and decide (decideRefundOrder)
    * before fencing, so two instances cannot both see "nothing in flight" and race on the wire.
-   * `wait` leaves the row unfenced; `send` and `skip` fence it (a skip is recorded as an attempt).
+   * `send` and `skip` fence it (a skip is recorded as an attempt); `wait` hands the row back
+   * (pending, due in `waitMs`, no lease) in the same transaction, and only if this instance
+   * still holds it, so a row another instance has taken over is never released under it.
    */
-  async fenceRefund(key: LedgerKey, holdMs: number): Promise<{ attempt: number | null; decision: RefundOrderDecision }> {
+  async fenceRefund(key: LedgerKey, holdMs: number, waitMs: number): Promise<{ attempt: number | null; decision: RefundOrderDecision }> {
     const client = await pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
@@ -111,14 +114,22 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
       if (decision.go !== 'wait') {
         const fenced = await client.query<{ attempts: number }>(FENCE_SQL, [...cols([key]), p.owner, holdMs / 1000]);
         attempt = fenced.rows[0]?.attempts ?? null;
+      } else {
+        await client.query(
+          `UPDATE dispatch_ledger SET status = 'pending', next_attempt_at = now() + make_interval(secs => $6),
+                  lease_owner = NULL, lease_until = NULL, updated_at = now()
+            WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND action = $4
+              AND lease_owner = $5 AND status IN ('pending', 'sending')`,
+          [key.integrationId, key.destinationId, key.orderId, key.action, p.owner, waitMs / 1000]);
       }
       await client.query('COMMIT');
       return { attempt, decision };
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A failed ROLLBACK means the connection is gone: destroy it rather than pool it.
+      await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
       throw err;
     } finally {
-      client.release();
+      client.release(broken);
     }
   },
 
