@@ -188,6 +188,24 @@ describe('dispatcher', () => {
     expect(rows).toEqual([{ status: 'sent', attempts: 2 }]);
   });
 
+  it('tracknow: a resend that fails carries the in-doubt note too (retrying outcome), so a requeue is a visible risk', async () => {
+    const c = forIntegration({ kind: 'SALE_FIRST' });
+    const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), c);
+    tn.setFaults({ errorRate: 1 });
+    try {
+      await pool.query(
+        `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
+                                      conversion_frame, next_attempt_at, lease_owner, lease_until)
+         VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, 'tracknow', $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
+        [integrationId, id('tn'), c.orderId, c.conversionId, prefix, frame]);
+      const failed = await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'retrying'), { what: 'failed resend', timeoutMs: 15_000 });
+      expect(failed).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached tracknow`) });
+    } finally {
+      tn.setFaults({});
+    }
+    await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'sent'), { what: 'sent after the fault', timeoutMs: 30_000 });
+  });
+
   it('impact partial refunds out of order: the older one re-sends the highest refunded total, the amount never goes back up', async () => {
     const sale2 = forIntegration({ kind: 'SALE_FIRST' });
     await producer.send([sale2]);
