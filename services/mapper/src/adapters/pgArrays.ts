@@ -8,25 +8,22 @@
 const NEEDS_ESCAPE = /["\\]/;
 const ESCAPE = /["\\]/g;
 
-export const textArray = (xs: readonly (string | null | undefined)[]): string => {
+/** `{a,b,NULL}` from the elements, each written by `element`; null and undefined are NULL. */
+const arrayLiteral = <T>(xs: readonly (T | null | undefined)[], element: (x: T) => string): string => {
   let s = '{';
   for (let i = 0; i < xs.length; i++) {
     if (i > 0) s += ',';
     const x = xs[i];
-    if (x == null) s += 'NULL';
-    else s += NEEDS_ESCAPE.test(x) ? `"${x.replace(ESCAPE, '\\$&')}"` : `"${x}"`;
+    s += x == null ? 'NULL' : element(x);
   }
   return `${s}}`;
 };
 
-export const bigintArray = (xs: readonly (number | null | undefined)[]): string => {
-  let s = '{';
-  for (let i = 0; i < xs.length; i++) {
-    if (i > 0) s += ',';
-    const x = xs[i];
-    if (x == null) s += 'NULL';
-    else if (Number.isSafeInteger(x)) s += String(x);
-    else throw new TypeError(`not an integer for a bigint column: ${x}`);
-  }
-  return `${s}}`;
+const quotedText = (x: string): string => (NEEDS_ESCAPE.test(x) ? `"${x.replace(ESCAPE, '\\$&')}"` : `"${x}"`);
+const bigintText = (x: number): string => {
+  if (!Number.isSafeInteger(x)) throw new TypeError(`not an integer for a bigint column: ${x}`);
+  return String(x);
 };
+
+export const textArray = (xs: readonly (string | null | undefined)[]): string => arrayLiteral(xs, quotedText);
+export const bigintArray = (xs: readonly (number | null | undefined)[]): string => arrayLiteral(xs, bigintText);
