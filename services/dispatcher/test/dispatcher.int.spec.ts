@@ -170,16 +170,21 @@ describe('dispatcher', () => {
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)?.reversed).toBe(true);
   });
 
-  it('tracknow has no dedupe: a row a crash left in "sending" is resent once and flagged in doubt; if the crash came after Tracknow\'s answer, it credits twice (residual risk)', async () => {
-    const c = forIntegration({ kind: 'SALE_FIRST' });
-    // What a dispatcher that died after Tracknow credited the postback, before its ledger settle, leaves behind.
-    await fetch(`${tn.baseUrl}/postback?${new URLSearchParams({ click_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD' })}`);
+  /** What a dispatcher that died mid-attempt leaves behind: a Tracknow row `sending`, attempt 1, its lease over. */
+  const leaveSendingTracknowRow = async (c: Conversion) => {
     const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), c);
     await pool.query(
       `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
                                     conversion_frame, next_attempt_at, lease_owner, lease_until)
        VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, 'tracknow', $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
       [integrationId, id('tn'), c.orderId, c.conversionId, prefix, frame]);
+  };
+
+  it('tracknow has no dedupe: a row a crash left in "sending" is resent once and flagged in doubt; if the crash came after Tracknow\'s answer, it credits twice (residual risk)', async () => {
+    const c = forIntegration({ kind: 'SALE_FIRST' });
+    // What a dispatcher that died after Tracknow credited the postback, before its ledger settle, leaves behind.
+    await fetch(`${tn.baseUrl}/postback?${new URLSearchParams({ click_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD' })}`);
+    await leaveSendingTracknowRow(c);
     const resent = await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'sent'), { what: 'taken-over row resent', timeoutMs: 15_000 });
     expect(resent).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order ${c.orderId} may be credited twice`) });
     // The residual risk, as it is: Tracknow counts the order twice; the outcome above is how an operator finds it.
@@ -190,14 +195,9 @@ describe('dispatcher', () => {
 
   it('tracknow: a resend that fails carries the in-doubt note too (retrying outcome), so a requeue is a visible risk', async () => {
     const c = forIntegration({ kind: 'SALE_FIRST' });
-    const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), c);
     tn.setFaults({ errorRate: 1 });
     try {
-      await pool.query(
-        `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
-                                      conversion_frame, next_attempt_at, lease_owner, lease_until)
-         VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, 'tracknow', $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
-        [integrationId, id('tn'), c.orderId, c.conversionId, prefix, frame]);
+      await leaveSendingTracknowRow(c);
       const failed = await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'retrying'), { what: 'failed resend', timeoutMs: 15_000 });
       expect(failed).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached tracknow`) });
     } finally {
