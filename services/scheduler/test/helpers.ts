@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { conversionKey, topicName, type Conversion } from '@sas/contracts';
 import { createConversionCodec } from '@sas/runtime';
-import { stackEndpoints, uniqueId, waitFor } from '@sas/testkit';
+import { serviceEnv, stackEndpoints, uniqueId, waitFor } from '@sas/testkit';
 
 /** A held refund with defaults; `due` is when it is due (epoch ms). */
 export const refund = (o: Partial<Conversion> & { due?: number } = {}): Conversion => {
@@ -108,3 +109,19 @@ export const spawnScheduler = (env: NodeJS.ProcessEnv) => {
     },
   };
 };
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** A scheduler's environment for in-process tests: short leases and intervals, the operator API on. */
+export const schedulerTestEnv = (prefix: string) => serviceEnv(prefix, {
+  SCHEDULER_HEALTH_PORT: '0', SCHEDULER_ADMIN_TOKEN: ADMIN_TOKEN, SCHEDULER_LEASE_MS: '1500', RELEASE_INTERVAL_MS: '100',
+  SCHEDULER_SESSION_TIMEOUT_MS: '6000',
+});
+
+/** An operator's request to /admin through fastify's inject (token null: none sent). */
+export const adminRequest = (app: () => Pick<FastifyInstance, 'inject'>) =>
+  (method: 'GET' | 'POST', url: string, body?: unknown, token: string | null = ADMIN_TOKEN) =>
+    app().inject({
+      method, url, payload: body as never,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'x-operator': 'ops@example.com' },
+    });

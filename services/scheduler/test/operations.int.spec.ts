@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createLogger, loadConfig } from '@sas/runtime';
-import { serviceEnv, stackEndpoints, uniqueId, waitFor } from '@sas/testkit';
+import { stackEndpoints, uniqueId, waitFor } from '@sas/testkit';
 import { schedulerEnv, startScheduler, type RunningScheduler } from '../src/index.js';
 import { createHoldStore } from '../src/adapters/holdStore.js';
-import { produceConversions, refund, stateCounts, testKafka, watchDue } from './helpers.js';
-
-const TOKEN = 'test-admin-token-0123456789';
+import { adminRequest, produceConversions, refund, schedulerTestEnv, stateCounts, testKafka, watchDue } from './helpers.js';
 
 /**
  * The two things an operator of the scheduler lives with: batches whose release became unknown
@@ -14,10 +12,7 @@ const TOKEN = 'test-admin-token-0123456789';
  */
 describe('scheduler operations', () => {
   const prefix = `${uniqueId('schedops')}.`;
-  const env = serviceEnv(prefix, {
-    SCHEDULER_HEALTH_PORT: '0', SCHEDULER_ADMIN_TOKEN: TOKEN, SCHEDULER_LEASE_MS: '1500', RELEASE_INTERVAL_MS: '100',
-    SCHEDULER_SESSION_TIMEOUT_MS: '6000',
-  });
+  const env = schedulerTestEnv(prefix);
   const log = createLogger('scheduler-ops-test', env.LOG_LEVEL);
   let scheduler: RunningScheduler | undefined;
   let due: Awaited<ReturnType<typeof watchDue>>;
@@ -33,8 +28,7 @@ describe('scheduler operations', () => {
   });
 
   const start = async () => { scheduler = await startScheduler(loadConfig(schedulerEnv, env), log); return scheduler; };
-  const admin = (method: 'GET' | 'POST', url: string, body?: unknown) =>
-    scheduler!.app.inject({ method, url, payload: body as never, headers: { authorization: `Bearer ${TOKEN}`, 'x-operator': 'ops@example.com' } });
+  const admin = adminRequest(() => scheduler!.app);
   const statesOf = async (ids: readonly string[]) => {
     const { rows } = await db.query<{ conversion_id: string; state: string }>(
       `SELECT conversion_id, state FROM held_conversions WHERE namespace = $1 AND conversion_id = ANY($2::text[])`, [prefix, ids]);

@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createLogger, loadConfig } from '@sas/runtime';
-import { serviceEnv, stackEndpoints, uniqueId, waitFor } from '@sas/testkit';
+import { stackEndpoints, uniqueId, waitFor } from '@sas/testkit';
 import { schedulerEnv, startScheduler, type RunningScheduler } from '../src/index.js';
-import { duplicatesIn, keyOf, produceConversions, refund, stateCounts, watchDue } from './helpers.js';
-
-const TOKEN = 'test-admin-token-0123456789';
+import { adminRequest, duplicatesIn, keyOf, produceConversions, refund, schedulerTestEnv, stateCounts, watchDue } from './helpers.js';
 
 /** One real scheduler in-process against the real Kafka, registry and PostgreSQL. */
 describe('scheduler', () => {
   const prefix = `${uniqueId('sched')}.`;
-  const env = serviceEnv(prefix, {
-    SCHEDULER_HEALTH_PORT: '0', SCHEDULER_ADMIN_TOKEN: TOKEN, SCHEDULER_LEASE_MS: '1500', RELEASE_INTERVAL_MS: '100',
-    SCHEDULER_SESSION_TIMEOUT_MS: '6000',
-  });
+  const env = schedulerTestEnv(prefix);
   const log = createLogger('scheduler-test', env.LOG_LEVEL);
   let scheduler: RunningScheduler;
   let due: Awaited<ReturnType<typeof watchDue>>;
@@ -30,11 +25,7 @@ describe('scheduler', () => {
     await db?.end();
   });
 
-  const admin = (method: 'GET' | 'POST', url: string, body?: unknown, token: string | null = TOKEN) =>
-    scheduler.app.inject({
-      method, url, payload: body as never,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'x-operator': 'ops@example.com' },
-    });
+  const admin = adminRequest(() => scheduler.app);
 
   it('releases each held conversion once, never before its notBefore, whatever the integration\'s hold; passes zero holds through', async () => {
     const now = Date.now();
