@@ -11,20 +11,15 @@
  * stubs), PostgreSQL and Kafka: on a shared machine compare builds with those, not posts/s.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createIntegration, createKafka, createLogger, ensureTopics, createPool, createSecretBox, migrate, parseKey } from '@sas/runtime';
 import { TEST_SECRETS_KEY, startImpactStub, startPartnerstackStub, startTracknowStub, startWebhookStub, uniqueId, waitFor } from '@sas/testkit';
+import { machineTicks, memoryMb, processTicks, repoRoot, requireEnv, stackPid, treeTicks } from '../procStats.js';
 import { conversion, createConversionProducer } from '../../services/dispatcher/test/fixtures.js';
 
 const N = Number(process.env.BENCH_CONVERSIONS ?? 10_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const env = (k: string) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run through "npm run bench:dispatcher" (it sources scripts/stack.sh env)`);
-  return v;
-};
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const env = (k: string) => requireEnv(k, 'dispatcher');
+const root = repoRoot;
 const log = createLogger('bench', 'warn');
 const prefix = `${uniqueId('benchd')}.`;
 const integrationId = uniqueId('bench_');
@@ -69,38 +64,16 @@ for (let i = 0; i < all.length; i += 2_000) await producer.send(all.slice(i, i +
 const expected = N * stubs.length;
 
 const child = runDispatcher();
-const ticks = () => {
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(stat[11]) + Number(stat[12]); // utime + stime, in clock ticks (100 Hz)
-  } catch { return 0; }
-};
-const peakRss = () => {
-  try { return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return 0; }
-};
+const ticks = () => processTicks(child.pid!);
+const peakRss = () => memoryMb(child.pid!).peak;
 // Where the machine's CPU goes per post (the dispatcher, this process with the stubs, PostgreSQL, Kafka, everything).
-const procTicks = (pid: number): number => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime (100 Hz)
-  } catch { return 0; }
-};
-const childrenOf = (ppid: number): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-  try { return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === ppid; } catch { return false; }
-});
-const stackPid = (name: string): number | null => {
-  const f = `${root}.stack/run/${name}.pid`;
-  return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) || null : null;
-};
 const pgPid = stackPid('postgres');
 const kafkaPid = stackPid('kafka');
 const cpuNow = () => {
-  const m = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const self = process.cpuUsage();
   return {
-    dispatcher: ticks(), stubs: (self.user + self.system) / 10_000, kafka: kafkaPid ? procTicks(kafkaPid) : 0,
-    postgres: pgPid ? procTicks(pgPid) + childrenOf(pgPid).reduce((n, p) => n + procTicks(p), 0) : 0,
-    machine: m.reduce((a, b) => a + b, 0) - m[3]! - (m[4] ?? 0),
+    dispatcher: ticks(), stubs: (self.user + self.system) / 10_000, kafka: kafkaPid ? processTicks(kafkaPid, true) : 0,
+    postgres: pgPid ? treeTicks(pgPid) : 0, machine: machineTicks().busy,
   };
 };
 let rssMb = 0;

@@ -7,23 +7,18 @@
  * load generator and everything else, for each run.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createIntegration, createLogger, createPool, createSecretBox, migrate, parseKey } from '@sas/runtime';
 import { TEST_SECRETS_KEY, invoicePaidEvent, randomWebhookSecret, stripeSignature, uniqueId, waitFor } from '@sas/testkit';
+import { TICKS_PER_S, machineTicks, memoryMb, processTicks, repoRoot, requireEnv, stackPid } from '../procStats.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 // Diagnosis only: BENCH_RATE=<req/s> offers a fixed load instead of as much as the server takes,
 // so a change's CPU per event (detail: server_us_per_event) compares under equal batching.
 const rate = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
-const env = (k: string) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run through "npm run bench:ingest" (it sources scripts/stack.sh env)`);
-  return v;
-};
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const env = (k: string) => requireEnv(k, 'ingest');
+const root = repoRoot;
 
 const integrationId = uniqueId('bench_');
 const secret = randomWebhookSecret();
@@ -70,24 +65,16 @@ const load = async (url: string) => {
 };
 
 const rssMb = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+  const m = memoryMb(pid);
+  return { rss: Math.round(m.rss), peak: Math.round(m.peak) };
 };
-const cpuSeconds = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100/s)
-};
-/** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
+const cpuSeconds = (pid: number) => processTicks(pid) / TICKS_PER_S;
+/** Busy and total CPU seconds of the whole machine (all cores). */
 const machineSeconds = () => {
-  const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const idle = t[3]! + t[4]!; // idle + iowait
-  const total = t.reduce((a, b) => a + b, 0);
-  return { busy: (total - idle) / 100, total: total / 100 };
+  const t = machineTicks();
+  return { busy: t.busy / TICKS_PER_S, total: t.all / TICKS_PER_S };
 };
-const kafkaPid = (() => {
-  try { return Number(readFileSync(`${root}/.stack/run/kafka.pid`, 'utf8').trim()) || null; } catch { return null; }
-})();
+const kafkaPid = stackPid('kafka');
 /**
  * Where the machine's CPU went during one load run, in cores: the server under test, the shared
  * Kafka broker, this process (autocannon) and everything else (other work on the machine).

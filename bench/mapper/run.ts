@@ -7,21 +7,17 @@
  * Prints one JSON line last.   npm run bench:mapper   (BENCH_EVENTS to change the size)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { topicName } from '@sas/contracts';
 import { createIntegration, createKafka, createLogger, createPool, createSecretBox, ensureTopics, migrate, parseKey } from '@sas/runtime';
 import { TEST_SECRETS_KEY, randomWebhookSecret, uniqueId } from '@sas/testkit';
 import { benchEventAt } from './mix.js';
+import { TICKS_PER_S, machineTicks, memoryMb, processTicks, repoRoot, requireEnv, stackPid, treeTicks } from '../procStats.js';
 import { RawEventHeaders, stripeEventKey } from '@sas/contracts';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
-const env = (k: string) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run through "npm run bench:mapper" (it sources scripts/stack.sh env)`);
-  return v;
-};
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const env = (k: string) => requireEnv(k, 'mapper');
+const root = repoRoot;
 const log = createLogger('bench-mapper', 'warn');
 const databaseUrl = env('DATABASE_URL');
 const brokers = env('KAFKA_BROKERS');
@@ -76,28 +72,8 @@ const endOffsets = await admin.fetchTopicOffsets(inTopic);
 const total = endOffsets.reduce((n, p) => n + Number(p.high), 0);
 
 // CPU time of a process (and of PostgreSQL's backends, children of the postmaster), in clock ticks.
-const TICKS = 100;
-const procTicks = (pid: number): number => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
-  } catch {
-    return 0;
-  }
-};
-const childrenOf = (ppid: number): number[] => {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try { return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === ppid; } catch { return false; }
-  });
-};
-const machineTicks = () => {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { busy: cpu.reduce((a, b) => a + b, 0) - cpu[3]! - (cpu[4] ?? 0), all: cpu.reduce((a, b) => a + b, 0) };
-};
-const stackPid = (name: string): number | null => {
-  const f = `${root}.stack/run/${name}.pid`;
-  return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) || null : null;
-};
+const TICKS = TICKS_PER_S;
+const procTicks = (pid: number): number => processTicks(pid, true);
 
 // BENCH_MAPPER_BUNDLE runs another build (e.g. the previous commit's) for a back-to-back comparison.
 const bundle = process.env.BENCH_MAPPER_BUNDLE ?? `${root}dist/mapper/main.js`;
@@ -123,7 +99,7 @@ const child = spawn(process.execPath, args, {
 });
 const kafkaPid = stackPid('kafka');
 const pgPid = stackPid('postgres');
-const pgTicks = () => (pgPid ? procTicks(pgPid) + childrenOf(pgPid).reduce((n, p) => n + procTicks(p), 0) : 0);
+const pgTicks = () => (pgPid ? treeTicks(pgPid) : 0);
 const m0 = machineTicks();
 const k0 = kafkaPid ? procTicks(kafkaPid) : 0;
 const p0 = pgTicks();
@@ -142,10 +118,7 @@ let done = 0;
 for (;;) {
   await new Promise((r) => setTimeout(r, 500));
   if (child.exitCode !== null) throw new Error(`mapper exited with ${child.exitCode}`);
-  try {
-    const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-    peakRss = Math.max(peakRss, Number(rss ?? 0) / 1024);
-  } catch { /* exited */ }
+  peakRss = Math.max(peakRss, memoryMb(child.pid!).rss);
   await sampleMapperBackends();
   const [offsets] = await admin.fetchOffsets({ groupId, topics: [inTopic] });
   done = offsets!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);

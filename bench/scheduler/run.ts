@@ -8,22 +8,17 @@
  *   npm run bench:scheduler
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { conversionKey, topicName, type Conversion } from '@sas/contracts';
 import { createConversionCodec, createKafka, createLogger, ensureTopics, migrate } from '@sas/runtime';
+import { TICKS_PER_S, memoryMb, processTicks, repoRoot, requireEnv } from '../procStats.js';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
-const env = (k: string) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run through "npm run bench:scheduler" (it sources scripts/stack.sh env)`);
-  return v;
-};
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const env = (k: string) => requireEnv(k, 'scheduler');
+const root = repoRoot;
 const log = createLogger('bench', 'warn');
 const prefix = `benchsched${Date.now().toString(36)}.`;
 const brokers = env('KAFKA_BROKERS');
@@ -80,18 +75,8 @@ const child = spawn(process.execPath, [`${root}dist/scheduler/main.js`], {
   cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
   env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', SCHEDULER_HEALTH_PORT: String(port), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
 });
-const status = () => {
-  try {
-    const s = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    return { rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024, hwm: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024 };
-  } catch { return { rss: 0, hwm: 0 }; }
-};
-const cpuSeconds = () => {
-  try {
-    const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
-  } catch { return 0; }
-};
+const status = () => { const m = memoryMb(child.pid!); return { rss: m.rss, hwm: m.peak }; };
+const cpuSeconds = () => processTicks(child.pid!) / TICKS_PER_S;
 let maxRss = 0;
 let ticks = 0;
 const sampler = setInterval(() => {
