@@ -82,6 +82,11 @@ describe('dispatcher', () => {
     attribution: { clickId: uniqueId('clk'), partnerKey: 'pk_1', customerKey: null, promoCode: null, emailSha256: sha256(email), productKey: 'prod_key_1' },
     ...o,
   });
+  /** A refund of `sale` (a 49.00 first subscription invoice). */
+  const refundOf = (sale: Conversion, o: Partial<Conversion>) => forIntegration({
+    ...o, orderId: sale.orderId, subscriptionId: sale.subscriptionId, attribution: sale.attribution, saleReason: 'subscription_create',
+    orderAmountMinor: 4_900, lineItems: [],
+  });
   const outcomesOf = (c: Conversion, destination: string) => watch.outcomes.filter((o) => o.conversionId === c.conversionId && o.destinationId === id(destination));
   const finalOf = (c: Conversion, destination: string) =>
     outcomesOf(c, destination).find((o) => ['sent', 'failed', 'skipped', 'dry_run', 'duplicate'].includes(o.status));
@@ -138,10 +143,7 @@ describe('dispatcher', () => {
   });
 
   it('refunds: two partial refunds are two actions, then the full refund reverses', async () => {
-    const refund = (o: Partial<Conversion>) => forIntegration({
-      ...o, orderId: sale.orderId, subscriptionId: sale.subscriptionId, attribution: sale.attribution, saleReason: 'subscription_create',
-      orderAmountMinor: 4_900, lineItems: [],
-    });
+    const refund = (o: Partial<Conversion>) => refundOf(sale, o);
     const r1 = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 900, refundedTotalMinor: 900 });
     const r2 = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 1_000, refundedTotalMinor: 1_900 });
     await producer.send([r1], 'conversionsDue');
@@ -210,10 +212,7 @@ describe('dispatcher', () => {
     const sale2 = forIntegration({ kind: 'SALE_FIRST' });
     await producer.send([sale2]);
     await waitFor(() => impact.credits.get(`10:${sale2.orderId}`), { what: 'second sale credited' });
-    const refund = (o: Partial<Conversion>) => forIntegration({
-      ...o, orderId: sale2.orderId, subscriptionId: sale2.subscriptionId, attribution: sale2.attribution, saleReason: 'subscription_create',
-      orderAmountMinor: 4_900, lineItems: [],
-    });
+    const refund = (o: Partial<Conversion>) => refundOf(sale2, o);
     const older = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 900, refundedTotalMinor: 900 });
     const newer = refund({ kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 1_000, refundedTotalMinor: 1_900 });
     // The scheduler released the newer refund first.
@@ -233,10 +232,7 @@ describe('dispatcher', () => {
     const sale3 = forIntegration({ kind: 'SALE_FIRST' });
     await producer.send([sale3]);
     await waitFor(() => impact.credits.get(`10:${sale3.orderId}`), { what: 'third sale credited' });
-    const r3 = (total: number) => forIntegration({
-      kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 500, refundedTotalMinor: total, orderId: sale3.orderId,
-      subscriptionId: sale3.subscriptionId, attribution: sale3.attribution, saleReason: 'subscription_create', orderAmountMinor: 4_900, lineItems: [],
-    });
+    const r3 = (total: number) => refundOf(sale3, { kind: 'REFUND_PARTIAL', refundId: uniqueId('re_'), amountMinor: 500, refundedTotalMinor: total });
     const batch = [r3(1_500), r3(1_000), r3(500)];
     await producer.send(batch, 'conversionsDue');
     await waitFor(() => (batch.every((r) => finalOf(r, 'impact')) ? true : undefined), { what: 'batched refunds settled' });
