@@ -1,12 +1,13 @@
-import { ProduceAcks, Producer, murmur2, stringSerializer } from '@platformatic/kafka';
+import { ProduceAcks, Producer, stringSerializer } from '@platformatic/kafka';
+import { murmur2 } from '@sas/runtime';
 import type { RecordSender } from './renewingProducer.js';
 
 /**
- * The idempotent acks=all producer on @platformatic/kafka: the same writes as KafkaJS's at
- * about half the client's CPU per record (KafkaJS copies each record through a chain of
- * growing zero-filled buffers), which is ~20 % of ingest's CPU per event, and less memory. Keys land on the partitions the Java
- * client and KafkaJS's DefaultPartitioner pick: positive murmur2 of the key, modulo the
- * partition count (the library applies the modulo).
+ * The idempotent acks=all producer on @platformatic/kafka (opt-in, see services/ingest/README.md):
+ * the same writes as KafkaJS's at about half the client's CPU per record. Keys land on the
+ * partitions the Java client and KafkaJS's DefaultPartitioner pick: the runtime's positive
+ * murmur2 of the key (32-bit, not the library's BigInt one), modulo the partition count (the
+ * library applies the modulo).
  */
 export const createPlatformaticSender = (p: { brokers: string[]; clientId: string; timeoutMs: number }): RecordSender => {
   const producer = new Producer({
