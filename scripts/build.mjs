@@ -3,16 +3,17 @@
 // Production runs plain JavaScript: no TypeScript loader thread, less memory, faster start.
 import { build } from 'esbuild';
 
-const services = ['ingest', 'mapper', 'scheduler', 'dispatcher'];
+const services = ['ingest', 'mapper', 'scheduler', 'dispatcher', 'admin'];
 const externalPackages = {
   name: 'external-packages',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@sas/') ? undefined : { path: args.path, external: true }));
   },
 };
-await Promise.all(services.map((s) => build({
-  entryPoints: [`services/${s}/src/main.ts`],
-  outfile: `dist/${s}/main.js`,
+const entries = [...services.map((s) => [`services/${s}/src/main.ts`, `dist/${s}/main.js`]), ['services/admin/src/cli/bin.ts', 'dist/sas/main.js']];
+await Promise.all(entries.map(([entry, outfile]) => build({
+  entryPoints: [entry],
+  outfile,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -21,4 +22,4 @@ await Promise.all(services.map((s) => build({
   plugins: [externalPackages],
   logLevel: 'warning',
 })));
-console.log(`built ${services.map((s) => `dist/${s}/main.js`).join(', ')}`);
+console.log(`built ${entries.map(([, o]) => o).join(', ')}`);

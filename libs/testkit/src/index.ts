@@ -6,3 +6,4 @@ export * from './stackEndpoints.js';
 export * from './privateKafka.js';
 export * from './stripeEventFixtures.js';
 export * from './partnerStubs/index.js';
+export * from './cli.js';

@@ -1,0 +1,5 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AdminDeps } from './app.js';
+
+// Scaffold: routes are added by the issue 7 work (see services/admin/README.md).
+export const stripeRoutes: FastifyPluginAsync<AdminDeps> = async () => {};
