@@ -7,8 +7,11 @@ import { createMapperStore } from './adapters/mapperStore.js';
 import { createEnricher } from './adapters/stripeApi.js';
 import type { MapperConfig } from './config.js';
 import { handleBatch } from './handleBatch.js';
+import { createMapperMetrics } from './metrics.js';
 
 export interface RunningMapper {
+  /** Base URL of /healthz, /readyz and /metrics. */
+  readonly url: string;
   stop(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
     ? createSecretBox(parseKey(config.SECRETS_KEY), config.SECRETS_KEY_PREVIOUS ? [parseKey(config.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY_PREVIOUS')] : [])
     : null;
   if (!box) log.warn('SECRETS_KEY not set: Stripe API enrichment is off (checkout line items, invoices behind basil charges, promotion codes)');
+  const metrics = createMapperMetrics();
   let stopping = false;
   // Any running batch's heartbeat keeps this member in the group while Stripe is retried.
   let heartbeatNow: () => Promise<void> = async () => undefined;
@@ -59,7 +63,10 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
     autoCommit: true,
     partitionsConsumedConcurrently: config.MAPPER_PARTITIONS_CONCURRENCY,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-      if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+      if (batch.messages.length === 0 || !isRunning() || isStale()) {
+        if (batch.messages.length === 0) metrics.lag(batch.topic, batch.partition, batch.offsetLag());
+        return;
+      }
       heartbeatNow = heartbeat;
       const t0 = performance.now();
       const outcome = await handleBatch(
@@ -91,6 +98,11 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
         ms: { map: Math.round(t1 - t0), produce: Math.round(t2 - t1), commit: Math.round(t3 - t2) },
       }, 'batch mapped');
       resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      metrics.batch({
+        events: batch.messages.length, seconds: (performance.now() - t0) / 1000, duplicatesMode: config.MAPPER_DUPLICATE_EVENTS,
+        conversions: outcome.conversions, deadLetters: outcome.deadLetters, duplicates: outcome.duplicates,
+      });
+      metrics.lag(batch.topic, batch.partition, batch.offsetLag());
       await commitOffsetsIfNecessary();
       await heartbeat();
     },
@@ -102,9 +114,11 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
   pruneTimer.unref();
 
   const health = createHealthServer({ postgres: () => pool.query('SELECT 1') });
-  await health.listen({ host: '127.0.0.1', port: config.MAPPER_HEALTH_PORT });
+  health.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  const url = await health.listen({ host: '127.0.0.1', port: config.MAPPER_HEALTH_PORT });
 
   return {
+    url,
     stop: async () => {
       stopping = true;
       clearInterval(pruneTimer);
