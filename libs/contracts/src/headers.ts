@@ -7,6 +7,8 @@ export const RawEventHeaders = {
   livemode: 'x-stripe-livemode',
   account: 'x-stripe-account',
   receivedAt: 'x-received-at',
+  /** Set only on events written by `sas backfill`: the run that listed it from the Stripe API. */
+  backfillRun: 'x-backfill-run',
 } as const;
 
 export type RawEventHeaderName = (typeof RawEventHeaders)[keyof typeof RawEventHeaders];

@@ -11,3 +11,4 @@ export * from './httpHealth.js';
 export * from './shutdown.js';
 export * from './renewingProducer.js';
 export * from './chunkTopicMessages.js';
+export * from './rawEventRecord.js';

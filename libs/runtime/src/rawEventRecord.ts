@@ -11,16 +11,21 @@ export const customerOf = (event: StripeEventEnvelope): string | null => {
   return str(c);
 };
 
-/** The Kafka record for a verified event: Stripe's bytes unchanged, keyed and labelled. */
-export const rawEventRecord = (p: { integrationId: string; raw: Buffer; event: StripeEventEnvelope; receivedAtMs: number }) => ({
-  key: stripeEventKey({
-    integrationId: p.integrationId,
-    account: p.event.account ?? null,
-    customerId: customerOf(p.event),
-    objectId: str(p.event.data.object.id),
-  }),
-  value: p.raw,
-  headers: {
+/**
+ * The Kafka record for a Stripe event: Stripe's bytes unchanged, keyed and labelled. Ingest
+ * writes each verified webhook with it and `sas backfill` each event listed from the API, so
+ * both land alike (same key, so the same partition, and the same headers); a backfilled one
+ * also names its run.
+ */
+export const rawEventRecord = (p: {
+  integrationId: string;
+  raw: Buffer;
+  event: StripeEventEnvelope;
+  receivedAtMs: number;
+  /** Set by `sas backfill`: the run that listed the event. */
+  backfillRunId?: string;
+}) => {
+  const headers: Record<string, string> = {
     [RawEventHeaders.integrationId]: p.integrationId,
     [RawEventHeaders.eventId]: p.event.id,
     [RawEventHeaders.eventType]: p.event.type,
@@ -28,7 +33,18 @@ export const rawEventRecord = (p: { integrationId: string; raw: Buffer; event: S
     [RawEventHeaders.livemode]: String(p.event.livemode),
     [RawEventHeaders.account]: p.event.account ?? '',
     [RawEventHeaders.receivedAt]: String(p.receivedAtMs),
-  },
-});
+  };
+  if (p.backfillRunId) headers[RawEventHeaders.backfillRun] = p.backfillRunId;
+  return {
+    key: stripeEventKey({
+      integrationId: p.integrationId,
+      account: p.event.account ?? null,
+      customerId: customerOf(p.event),
+      objectId: str(p.event.data.object.id),
+    }),
+    value: p.raw,
+    headers,
+  };
+};
 
 export type RawEventRecord = ReturnType<typeof rawEventRecord>;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger, WebhookAuth } from '@sas/runtime';
-import { rawEventRecord } from './core/rawEventRecord.js';
+import { rawEventRecord } from '@sas/runtime';
 import { verifyWebhook } from './core/verifyWebhook.js';
 import { PublishError, type Publish } from './adapters/eventPublisher.js';
 

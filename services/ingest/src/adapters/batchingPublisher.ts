@@ -1,4 +1,4 @@
-import type { RawEventRecord } from '../core/rawEventRecord.js';
+import type { RawEventRecord } from '@sas/runtime';
 import { PublishError, type Publish } from './eventPublisher.js';
 import type { RecordSender } from './renewingProducer.js';
 

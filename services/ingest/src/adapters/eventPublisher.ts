@@ -4,4 +4,4 @@ export class PublishError extends Error {
   readonly retriable = true;
 }
 
-export type Publish = (record: import('../core/rawEventRecord.js').RawEventRecord) => Promise<void>;
+export type Publish = (record: import('@sas/runtime').RawEventRecord) => Promise<void>;

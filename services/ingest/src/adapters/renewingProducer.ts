@@ -1,5 +1,5 @@
 import { createRenewing } from '@sas/runtime';
-import type { RawEventRecord } from '../core/rawEventRecord.js';
+import type { RawEventRecord } from '@sas/runtime';
 
 /** One idempotent acks=all producer, as the batching publisher uses it (KafkaJS's Producer fits). */
 export interface RecordSender {
