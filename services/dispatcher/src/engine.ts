@@ -31,6 +31,9 @@ export interface EngineDeps {
   readonly now: () => number;
   readonly random: () => number;
   readonly log: Logger;
+  /** Told of every outcome and dead letter as it is made (metrics). */
+  readonly onOutcome?: (o: DispatchOutcome) => void;
+  readonly onDeadLetter?: (d: DeadLetter) => void;
 }
 
 export interface Incoming {
@@ -70,6 +73,7 @@ export const createEngine = (deps: EngineDeps) => {
       conversionId: job.conversion.conversionId, integrationId: job.conversion.integrationId, destinationId: job.destination.id,
       destinationType: job.destination.type, action, orderId: job.conversion.orderId, attempt, status, httpStatus, error, at: deps.now(),
     };
+    deps.onOutcome?.(o);
     return { topic: 'outcomes', key: outcomeKey(o), value: JSON.stringify(o) };
   };
   const deadLetter = (job: Job, action: DeadLetter['action'], reason: string, httpStatus: number | null, attempts: number): OutputMessage => {
@@ -77,6 +81,7 @@ export const createEngine = (deps: EngineDeps) => {
       conversionId: job.conversion.conversionId, integrationId: job.conversion.integrationId, destinationId: job.destination.id,
       action, reason, httpStatus, attempts, at: deps.now(), conversionBase64: job.frame.toString('base64'),
     };
+    deps.onDeadLetter?.(d);
     return { topic: 'deadLetters', key: d.conversionId, value: JSON.stringify(d) };
   };
 
@@ -308,7 +313,9 @@ export const createEngine = (deps: EngineDeps) => {
     accept,
     startPolling,
     /** Rows held in memory, per destination (for /metrics and tests). */
-    stats: () => Object.fromEntries([...lanes.entries()].map(([id, l]) => [id, { held: l.size(), room: l.room(), open: l.isOpen() }])),
+    stats: () => Object.fromEntries([...lanes.entries()].map(([id, l]) => [id, {
+      type: l.type(), held: l.size(), inFlight: l.inFlight(), room: l.room(), open: l.isOpen(),
+    }])),
     /** Stop taking work, let what is in flight finish (up to the timeout); the rest is left to the leases. */
     stop: async () => {
       stopping = true;

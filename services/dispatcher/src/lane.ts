@@ -76,6 +76,15 @@ export class Lane {
     return this.queue.length + this.inflight;
   }
 
+  /** Jobs being sent now (the rest of size() waits in the queue). */
+  inFlight(): number {
+    return this.inflight;
+  }
+
+  type(): Destination['type'] {
+    return this.destination.type;
+  }
+
   push(job: Job): void {
     this.queue.push(job);
     this.pump();

@@ -8,8 +8,11 @@ import type { DispatcherConfig } from './config.js';
 import { createHttpSender } from './adapters/httpSender.js';
 import { createLedger } from './adapters/ledger.js';
 import { createEngine, type Incoming } from './engine.js';
+import { createDispatcherMetrics } from './metrics.js';
 
 export interface RunningDispatcher {
+  /** Base URL of /healthz, /readyz, /metrics (Prometheus) and /metrics/lanes (JSON). */
+  readonly url: string;
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,9 @@ export const startDispatcher = async (config: DispatcherConfig, log: Logger): Pr
   const concurrencyOf = new Map<string, number>();
   const sender = createHttpSender({ timeoutMs: config.PARTNER_TIMEOUT_MS, maxSocketsOf: (id) => concurrencyOf.get(id) ?? config.DEFAULT_CONCURRENCY });
   const instance = `${config.KAFKA_CLIENT_ID ?? 'dispatcher'}:${randomUUID()}`;
+  // The lanes are read at scrape time, once the engine exists.
+  let laneStats: () => ReturnType<typeof engine.stats> = () => ({});
+  const metrics = createDispatcherMetrics(() => laneStats());
   const engine = createEngine({
     ledger: createLedger(pool, { scope: config.KAFKA_TOPIC_PREFIX, owner: instance, leaseMs: config.DISPATCH_LEASE_MS }),
     send: sender.send,
@@ -68,7 +74,10 @@ export const startDispatcher = async (config: DispatcherConfig, log: Logger): Pr
     now: Date.now,
     random: Math.random,
     log: log.child({ component: 'dispatch' }),
+    onOutcome: metrics.outcome,
+    onDeadLetter: metrics.deadLetter,
   });
+  laneStats = () => engine.stats();
 
   const conversionsTopic = t('conversions');
   await consumer.run({
@@ -84,16 +93,19 @@ export const startDispatcher = async (config: DispatcherConfig, log: Logger): Pr
       }
       // Ledger rows are written before the batch's offsets are committed (eachBatchAutoResolve).
       await engine.accept(items);
+      metrics.lag(batch.topic, batch.partition, batch.offsetLag());
       await heartbeat();
     },
   });
   engine.startPolling();
 
   const health = createHealthServer({ postgres: () => pool.query('SELECT 1') });
-  health.get('/metrics', async () => ({ lanes: engine.stats() }));
-  await health.listen({ host: '127.0.0.1', port: config.DISPATCHER_HEALTH_PORT });
+  health.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  health.get('/metrics/lanes', async () => ({ lanes: engine.stats() }));
+  const url = await health.listen({ host: '127.0.0.1', port: config.DISPATCHER_HEALTH_PORT });
 
   return {
+    url,
     stop: async () => {
       await health.close();
       await consumer.disconnect();

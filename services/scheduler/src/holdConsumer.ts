@@ -79,6 +79,7 @@ export const runHoldConsumer = async (p: {
       p.metrics.holds.inc({ result: 'new' }, added);
       p.metrics.holds.inc({ result: 'known' }, rows.length - added);
       if (added > 0) p.log.debug({ held: added, partition: batch.partition }, 'conversions held');
+      p.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
       await heartbeat();
     },
   }).catch((err) => p.log.error({ err }, 'hold consumer failed to start'));

@@ -50,6 +50,10 @@ export const createSchedulerMetrics = (stats: () => Promise<HoldStats>, now: () 
     purged: new Counter({ name: 'scheduler_purged_total', help: 'Released and cancelled rows deleted after the retention', registers: [registry] }),
     lanesOwned: new Gauge({ name: 'scheduler_lanes_owned', help: 'Release lanes this instance holds', registers: [registry] }),
     operatorActions: new Counter({ name: 'scheduler_operator_actions_total', help: 'Operator actions by action and outcome', labelNames: ['action', 'outcome'], registers: [registry] }),
+    consumerLag: new Gauge({
+      name: 'scheduler_consumer_lag', help: 'Records of conversions.v1 not yet read by the hold consumer (high watermark - 1 - last offset of the latest batch), per partition',
+      labelNames: ['topic', 'partition'], registers: [registry],
+    }),
   };
 };
 export type SchedulerMetrics = ReturnType<typeof createSchedulerMetrics>;

@@ -143,5 +143,9 @@ describe('scheduler', () => {
     expect(Number(/^scheduler_oldest_due_timestamp_seconds (\S+)$/m.exec(m)?.[1])).toBeGreaterThan(Date.now() / 1000);
     expect(Number(/^scheduler_release_lateness_seconds_count (\d+)$/m.exec(m)?.[1])).toBeGreaterThanOrEqual(52);
     expect(m).toContain('scheduler_lanes_owned 12');
+    // The hold consumer read everything: its lag is 0 on every partition it has seen.
+    const lags = [...m.matchAll(/^scheduler_consumer_lag\{topic="([^"]+)",partition="\d+"\} (\d+)$/gm)];
+    expect(lags.length).toBeGreaterThan(0);
+    expect(lags.every(([, topic, lag]) => topic === `${prefix}conversions.v1` && lag === '0')).toBe(true);
   });
 });
