@@ -32,7 +32,8 @@ export interface BatchDeps {
   /**
    * An event id already handled never changes state again. 'reemit': it is mapped again,
    * read-only, and what comes out (same deterministic ids) is produced again, so downstream
-   * ledgers answer "duplicate"; 'drop': it produces nothing.
+   * ledgers answer "duplicate"; 'drop': it produces nothing (except for records carrying the
+   * replay header, which are always re-emitted: an operator asked for them).
    */
   readonly duplicates: 'reemit' | 'drop';
 }
@@ -48,6 +49,8 @@ export interface BatchOutcome {
 
 interface Parsed {
   readonly duplicate: boolean;
+  /** A record of `sas replay events`: a duplicate of it is re-emitted even when duplicates are dropped. */
+  readonly replay: boolean;
   readonly integrationId: string;
   readonly event: StripeEventEnvelope;
   readonly receivedAt: number;
@@ -138,7 +141,7 @@ export const handleBatch = async (
     }
     const apiKey = settings.stripeKeyCiphertext && deps.box ? openKey(deps.box, settings.stripeKeyCiphertext) : null;
     parsed.push({
-      duplicate: inBatchDuplicate,
+      duplicate: inBatchDuplicate, replay: p.replay,
       integrationId: p.integrationId, event: p.event, receivedAt: p.receivedAt, record: r, settings,
       target: apiKey ? { integrationId: p.integrationId, apiKey, account: p.event.account ?? null } : null,
     });
@@ -167,7 +170,7 @@ export const handleBatch = async (
     .map((p) => (done.has(processedKey(p.integrationId, p.event.id)) ? { ...p, duplicate: true } : p))
     .filter((p) => {
       if (p.duplicate) out.duplicates++;
-      return !p.duplicate || deps.duplicates === 'reemit';
+      return !p.duplicate || deps.duplicates === 'reemit' || p.replay;
     });
 
   // 4. Stripe API enrichment, concurrently (cached; retried until it answers).

@@ -9,7 +9,11 @@ const header = (h: RawHeaders, name: string): string | null => {
 };
 
 export type ParsedRawEvent =
-  | { readonly ok: true; readonly integrationId: string; readonly event: StripeEventEnvelope; readonly receivedAt: number }
+  | {
+    readonly ok: true; readonly integrationId: string; readonly event: StripeEventEnvelope; readonly receivedAt: number;
+    /** Re-produced by `sas replay events`: re-mapped (read-only) even when it was handled before. */
+    readonly replay: boolean;
+  }
   | { readonly ok: false; readonly code: string; readonly reason: string; readonly integrationId: string | null; readonly eventId: string | null; readonly eventType: string | null };
 
 /**
@@ -33,5 +37,5 @@ export const parseRawEvent = (record: { value: Buffer | null; headers: RawHeader
   if (!parsed.ok) return fail('RAW_ERR_ENVELOPE', parsed.reason);
   const event = parsed.event;
   const receivedAt = Number(header(record.headers, RawEventHeaders.receivedAt)) || event.created * 1000;
-  return { ok: true, integrationId, event, receivedAt };
+  return { ok: true, integrationId, event, receivedAt, replay: header(record.headers, RawEventHeaders.replay) !== null };
 };
