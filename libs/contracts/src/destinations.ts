@@ -5,3 +5,172 @@ export type DestinationType = (typeof DestinationTypes)[number];
 /** What a destination is asked to do with one conversion; part of the ledger key. */
 export const DispatchActions = ['credit', 'refund', 'reverse', 'identify'] as const;
 export type DispatchAction = (typeof DispatchActions)[number];
+
+/**
+ * The kind of value a setting holds. `id`: a non-empty string or a number (the dispatcher
+ * sends either as text); `url`: an http(s) URL; `host`: a host name without scheme.
+ */
+export type SettingKind = 'id' | 'text' | 'url' | 'host' | 'boolean' | 'positiveNumber' | 'positiveInteger' | { readonly oneOf: readonly string[] };
+
+export interface DestinationFields {
+  /** Settings the dispatcher's adapter cannot send without. */
+  readonly requiredSettings: readonly string[];
+  /** At least one of each group is needed (e.g. Everflow: its tracking domain or a base URL). */
+  readonly oneOfSettings?: readonly (readonly string[])[];
+  readonly settings: Readonly<Record<string, SettingKind>>;
+  readonly requiredCredentials: readonly string[];
+  readonly optionalCredentials: readonly string[];
+}
+
+const trackBy: SettingKind = { oneOf: ['invoice', 'charge'] };
+const SendingTypes = ['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'] as const;
+
+/** Settings every destination may carry: the dispatcher's rate limit and concurrency. */
+const commonSettings: Readonly<Record<string, SettingKind>> = {
+  rateLimitPerSecond: 'positiveNumber', rateLimitPerHour: 'positiveNumber', rateLimitBurst: 'positiveNumber', concurrency: 'positiveInteger',
+};
+
+/**
+ * Per destination type, the settings and credentials the dispatcher's adapters read
+ * (services/dispatcher/src/core/partners/*.ts): the admin API refuses a destination the
+ * dispatcher could not use, naming the field.
+ */
+export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_run'>, DestinationFields>> = {
+  impact: {
+    requiredSettings: ['accountSid', 'campaignId', 'eventTypeId', 'recurringEventTypeId'],
+    settings: {
+      accountSid: 'id', campaignId: 'id', eventTypeId: 'id', recurringEventTypeId: 'id', oneTimeEventTypeId: 'id',
+      baseUrl: 'url', dispositionCode: 'text', refundReason: 'text', sendRefunds: 'boolean',
+    },
+    requiredCredentials: ['authToken'],
+    optionalCredentials: [],
+  },
+  partnerstack: {
+    requiredSettings: ['publicKey'],
+    settings: { publicKey: 'text', baseUrl: 'url', productKey: 'text', categoryKey: 'text', trackBy },
+    requiredCredentials: ['secretKey'],
+    optionalCredentials: [],
+  },
+  everflow: {
+    requiredSettings: [],
+    oneOfSettings: [['trackingDomain', 'baseUrl']],
+    settings: { trackingDomain: 'host', baseUrl: 'url', nid: 'id', eventId: 'id', recurringEventId: 'id', emailAttribution: 'boolean', trackBy },
+    requiredCredentials: [],
+    optionalCredentials: ['verificationToken'],
+  },
+  tracknow: {
+    requiredSettings: [],
+    oneOfSettings: [['namespace', 'baseUrl']],
+    settings: { namespace: 'text', baseUrl: 'url', campaignId: 'id', goal: 'id', recurringGoal: 'id', trackBy },
+    requiredCredentials: [],
+    optionalCredentials: [],
+  },
+  webhook: {
+    requiredSettings: ['url'],
+    settings: { url: 'url' },
+    requiredCredentials: ['signingSecret'],
+    optionalCredentials: ['previousSigningSecret'],
+  },
+};
+
+const kindProblem = (kind: SettingKind, v: unknown): string | null => {
+  if (typeof kind === 'object') return typeof v === 'string' && kind.oneOf.includes(v) ? null : `must be one of ${kind.oneOf.join(', ')}`;
+  switch (kind) {
+    case 'id':
+      return (typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isFinite(v)) ? null : 'must be a non-empty string or a number';
+    case 'text':
+      return typeof v === 'string' && v.length > 0 ? null : 'must be a non-empty string';
+    case 'url': {
+      if (typeof v !== 'string') return 'must be an http(s) URL';
+      try {
+        const u = new URL(v);
+        return u.protocol === 'http:' || u.protocol === 'https:' ? null : 'must be an http(s) URL';
+      } catch {
+        return 'must be an http(s) URL';
+      }
+    }
+    case 'host':
+      return typeof v === 'string' && /^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:\d+)?$/.test(v) ? null : 'must be a host name, without https://';
+    case 'boolean':
+      return typeof v === 'boolean' ? null : 'must be true or false';
+    case 'positiveNumber':
+      return typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'must be a number above 0';
+    case 'positiveInteger':
+      return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? null : 'must be an integer of at least 1';
+    default: {
+      const _exhaustive: never = kind;
+      return _exhaustive;
+    }
+  }
+};
+
+const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+
+const settingsProblems = (label: string, f: DestinationFields, settings: Readonly<Record<string, unknown>>, allowed: Readonly<Record<string, SettingKind>>): string[] => {
+  const problems: string[] = [];
+  for (const name of f.requiredSettings) {
+    if (!present(settings[name])) problems.push(`settings.${name} is required for ${label}`);
+  }
+  for (const group of f.oneOfSettings ?? []) {
+    if (!group.some((n) => present(settings[n]))) problems.push(`settings.${group.join(' or settings.')} is required for ${label}`);
+  }
+  for (const [name, v] of Object.entries(settings)) {
+    const kind = allowed[name];
+    if (!kind) {
+      problems.push(`settings.${name} is not a setting of ${label} (known: ${Object.keys(allowed).sort().join(', ')})`);
+      continue;
+    }
+    if (v === undefined || v === null) continue;
+    const p = kindProblem(kind, v);
+    if (p) problems.push(`settings.${name} ${p}`);
+  }
+  return problems;
+};
+
+const credentialProblems = (label: string, f: DestinationFields, credentialNames: readonly string[], required: boolean): string[] => {
+  const problems: string[] = [];
+  const known = [...f.requiredCredentials, ...f.optionalCredentials];
+  if (required) {
+    for (const name of f.requiredCredentials) {
+      if (!credentialNames.includes(name)) problems.push(`credentials.${name} is required for ${label}`);
+    }
+  }
+  for (const name of credentialNames) {
+    if (!known.includes(name)) {
+      problems.push(`credentials.${name} is not a credential of ${label} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`);
+    }
+  }
+  return problems;
+};
+
+/**
+ * Why the dispatcher could not use this destination: each problem names its field
+ * (`settings.campaignId is required for impact`). Empty when it can. Credentials are given
+ * by name only: their values never need to reach this check. A dry run builds what its
+ * `target` type would send, so it needs the target's settings; credentials are optional
+ * (placeholders stand in for missing ones).
+ */
+export const destinationProblems = (
+  type: string,
+  settings: Readonly<Record<string, unknown>>,
+  credentialNames: readonly string[],
+): string[] => {
+  if (!(DestinationTypes as readonly string[]).includes(type)) return [`type must be one of ${DestinationTypes.join(', ')}`];
+  if (type === 'dry_run') {
+    const target = settings.target ?? 'webhook';
+    if (typeof target !== 'string' || !(SendingTypes as readonly string[]).includes(target)) {
+      return [`settings.target must be one of ${SendingTypes.join(', ')}`];
+    }
+    const f = destinationFields[target as (typeof SendingTypes)[number]];
+    const label = `a dry run of ${target}`;
+    return [
+      ...settingsProblems(label, f, settings, { ...f.settings, ...commonSettings, target: { oneOf: SendingTypes } }),
+      ...credentialProblems(label, f, credentialNames, false),
+    ];
+  }
+  const f = destinationFields[type as (typeof SendingTypes)[number]];
+  return [
+    ...settingsProblems(type, f, settings, { ...f.settings, ...commonSettings }),
+    ...credentialProblems(type, f, credentialNames, true),
+  ];
+};

@@ -20,7 +20,8 @@ export interface AdminDeps {
  */
 export const buildAdminApp = async (deps: AdminDeps): Promise<FastifyInstance> => {
   // Changes are logged (and audited) by the routes themselves, without request bodies: they carry secrets.
-  const app = Fastify({ logger: false });
+  // removeAdditional off: a misspelt field is refused (400 naming it), not silently dropped.
+  const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   await app.register(swagger, {
     openapi: {
       info: { title: 'stripe-affiliate-stream admin API', version: '1' },

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { destinationProblems } from './destinations.js';
+
+const impact = { accountSid: 'IRsid', campaignId: 1000, eventTypeId: '222', recurringEventTypeId: '333' };
+
+describe('destinationProblems: what the dispatcher needs, named by field', () => {
+  it.each([
+    { name: 'a complete impact destination', type: 'impact', settings: impact, creds: ['authToken'], then: [] },
+    { name: 'impact without its campaign', type: 'impact', settings: { ...impact, campaignId: undefined }, creds: ['authToken'],
+      then: ['settings.campaignId is required for impact'] },
+    { name: 'impact without its auth token', type: 'impact', settings: impact, creds: [], then: ['credentials.authToken is required for impact'] },
+    { name: 'a typo in a setting name', type: 'impact', settings: { ...impact, campaignID: 1 }, creds: ['authToken'],
+      then: [expect.stringMatching(/^settings\.campaignID is not a setting of impact \(known: .*campaignId/)] },
+    { name: 'a credential the type does not take', type: 'tracknow', settings: { namespace: 'acme' }, creds: ['token'],
+      then: ['credentials.token is not a credential of tracknow (it takes none)'] },
+    { name: 'everflow needs its tracking domain or a base URL', type: 'everflow', settings: { nid: '12' }, creds: [],
+      then: ['settings.trackingDomain or settings.baseUrl is required for everflow'] },
+    { name: 'everflow tracking domain with a scheme', type: 'everflow', settings: { trackingDomain: 'https://t.example.com' }, creds: [],
+      then: ['settings.trackingDomain must be a host name, without https://'] },
+    { name: 'partnerstack with invoice/charge tracking', type: 'partnerstack', settings: { publicKey: 'pk', trackBy: 'charge' }, creds: ['secretKey'], then: [] },
+    { name: 'a tracking mode that does not exist', type: 'partnerstack', settings: { publicKey: 'pk', trackBy: 'both' }, creds: ['secretKey'],
+      then: ['settings.trackBy must be one of invoice, charge'] },
+    { name: 'a webhook URL that is not http(s)', type: 'webhook', settings: { url: 'ftp://x' }, creds: ['signingSecret'], then: ['settings.url must be an http(s) URL'] },
+    { name: 'rate limits and concurrency are common', type: 'webhook', settings: { url: 'https://x.test/h', rateLimitPerSecond: 5, concurrency: 2 }, creds: ['signingSecret'], then: [] },
+    { name: 'a concurrency of 0', type: 'webhook', settings: { url: 'https://x.test/h', concurrency: 0 }, creds: ['signingSecret'],
+      then: ['settings.concurrency must be an integer of at least 1'] },
+    { name: 'a dry run of webhook needs no credentials', type: 'dry_run', settings: { url: 'https://x.test/h' }, creds: [], then: [] },
+    { name: 'a dry run of impact needs impact\'s settings', type: 'dry_run', settings: { target: 'impact', accountSid: 'IR' }, creds: [],
+      then: ['settings.campaignId is required for a dry run of impact', 'settings.eventTypeId is required for a dry run of impact', 'settings.recurringEventTypeId is required for a dry run of impact'] },
+    { name: 'a dry run of nothing', type: 'dry_run', settings: { target: 'mail' }, creds: [], then: ['settings.target must be one of impact, partnerstack, everflow, tracknow, webhook'] },
+    { name: 'an unknown type', type: 'mailchimp', settings: {}, creds: [], then: ['type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run'] },
+  ])('$name', ({ type, settings, creds, then }) => {
+    expect(destinationProblems(type, settings, creds)).toEqual(then);
+  });
+});
