@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicName } from '@sas/contracts';
+import { createIntegration, createKafka, createLogger, createPool, createSecretBox, ensureTopics, loadConfig, parseKey } from '@sas/runtime';
+import { mapperEnv, startMapper, type RunningMapper } from '@sas/mapper';
+import {
+  TEST_SECRETS_KEY, chargeEvent, checkoutSessionCompletedEvent, customerEvent, randomWebhookSecret, serviceEnv, stackEndpoints, uniqueId, waitFor,
+} from '@sas/testkit';
+import { rawRecord } from '../../services/mapper/test/rawRecords.js';
+import { startRevenueConsumer, type RunningRevenueConsumer } from './consumer.js';
+import { sortedRows } from './revenueTable.js';
+
+/**
+ * The example reads what the real mapper writes: Stripe events go through the mapper on a
+ * private prefix, then the example's consumer decodes conversions.v1 with the schema
+ * registry (not the project's codec) and its table holds the expected amounts.
+ */
+describe('revenue-by-partner example', () => {
+  const prefix = `${uniqueId('rev')}.`;
+  const integrationId = uniqueId('int_rev_');
+  let mapper: RunningMapper;
+  let consumer: RunningRevenueConsumer;
+
+  beforeAll(async () => {
+    const log = createLogger('revenue-example', 'silent');
+    const env = serviceEnv(prefix, { MAPPER_HEALTH_PORT: '0', MAPPER_GROUP_ID: uniqueId('mapper-rev-'), LOG_LEVEL: 'silent' });
+    // No Stripe key: the mapper maps from the webhook payloads alone.
+    mapper = await startMapper(loadConfig(mapperEnv, env), log);
+    const pool = createPool(stackEndpoints().databaseUrl);
+    await createIntegration(pool, createSecretBox(parseKey(TEST_SECRETS_KEY)), { id: integrationId, name: 'Revenue', webhookSecrets: [randomWebhookSecret()] });
+    await pool.end();
+    const kafka = createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'revenue-example-test', log });
+    await ensureTopics(kafka, prefix);
+
+    const tokyo = 'cus_' + uniqueId('tokyo');
+    // 5,000 JPY (no minor unit) for pk_tokyo, then 2,000 JPY of it refunded.
+    const tokyoSale = checkoutSessionCompletedEvent({ customer: tokyo, currency: 'jpy', amountSubtotal: 5_000, paymentIntent: 'pi_' + uniqueId('t'), metadata: { partner_key: 'pk_tokyo' } });
+    const events: Parameters<typeof rawRecord>[1][] = [
+      customerEvent('customer.created', { id: tokyo, metadata: { partner_key: 'pk_tokyo' } }),
+      tokyoSale,
+      // 12.345 KWD (three decimals) for pk_kuwait.
+      checkoutSessionCompletedEvent({ currency: 'kwd', amountSubtotal: 12_345, metadata: { partner_key: 'pk_kuwait' } }),
+      // 49.00 USD nobody referred.
+      checkoutSessionCompletedEvent({ currency: 'usd', amountSubtotal: 4_900 }),
+      chargeEvent('charge.refunded', { customer: tokyo, currency: 'jpy', amount: 5_000, paymentIntent: tokyoSale.data.object.payment_intent, refunds: [{ amount: 2_000 }] }),
+    ];
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: topicName('stripeEvents', prefix), messages: events.map((e) => rawRecord(integrationId, e)) });
+    await producer.disconnect();
+
+    consumer = await startRevenueConsumer({
+      brokers: [stackEndpoints().kafkaBrokers], registryUrl: stackEndpoints().schemaRegistryUrl, topicPrefix: prefix, groupId: uniqueId('revenue-'),
+    });
+  });
+  afterAll(async () => {
+    await consumer?.stop();
+    await mapper?.stop();
+  });
+
+  it('keeps sales, refunds and net per partner and currency from the mapper\'s records', async () => {
+    const expected = [
+      { partner: 'pk_kuwait', currency: 'KWD', sales: 1, grossMinor: 12_345, refundCount: 0, refundsMinor: 0, netMinor: 12_345 },
+      { partner: 'pk_tokyo', currency: 'JPY', sales: 1, grossMinor: 5_000, refundCount: 1, refundsMinor: -2_000, netMinor: 3_000 },
+      { partner: '(unattributed)', currency: 'USD', sales: 1, grossMinor: 4_900, refundCount: 0, refundsMinor: 0, netMinor: 4_900 },
+    ];
+    await waitFor(() => (JSON.stringify(sortedRows(consumer.table())) === JSON.stringify(expected) ? true : undefined),
+      { timeoutMs: 45_000, intervalMs: 200, what: `the revenue table (now ${JSON.stringify(sortedRows(consumer.table()))})` });
+    expect(sortedRows(consumer.table())).toEqual(expected);
+    // Customer identity records were read too, and left the table alone.
+    expect(consumer.read()).toBeGreaterThan(4);
+  });
+});
