@@ -7,3 +7,5 @@ export * from './privateKafka.js';
 export * from './stripeEventFixtures.js';
 export * from './partnerStubs/index.js';
 export * from './cli.js';
+export * from './privatePostgres.js';
+export * from './pipelineProcesses.js';
