@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import type { DurableProducer, SecretBox } from '@sas/runtime';
+import { PageFailedError, START, runAccountLoop, type AccountProgress, type PageQuery, type Page } from './backfillLoop.js';
+import { createEventWriter } from './eventWriter.js';
+import { createPacer } from './pacer.js';
+import { createRunStore, loadBackfillSource, type BackfillRun, type RunStatus } from './runStore.js';
+import { adviseStripeError, createStripeEventSource, redactKeys, type ListedStripeEvent } from './stripeEventSource.js';
+
+export class BackfillError extends Error {
+  override readonly name = 'BackfillError';
+  constructor(message: string, readonly exitCode: 1 | 2, readonly runId: string | null = null) {
+    super(message);
+  }
+}
+
+export type BackfillStart =
+  | { readonly kind: 'new'; readonly integrationId: string; readonly fromSec: number; readonly toSec: number; readonly onlyFailed: boolean; readonly accounts: readonly (string | null)[] | null }
+  | { readonly kind: 'resume'; readonly integrationId: string; readonly runId: string };
+
+export interface BackfillDeps {
+  readonly pool: pg.Pool;
+  readonly box: SecretBox;
+  readonly producer: DurableProducer;
+  readonly topicPrefix: string;
+  readonly stripeApiBase: string;
+  readonly stripeTimeoutMs: number;
+  /** Requests per second to Stripe, at most. */
+  readonly rate: number;
+  readonly retries: number;
+  readonly stopRequested: () => boolean;
+  /** Told after each page is written and saved (the progress bar or JSON lines). */
+  readonly onPage: (run: BackfillRun, account: string | null, p: AccountProgress) => void;
+  readonly onRetry: (account: string | null, attempt: number, waitMs: number, reason: string) => void;
+  /** Replaces the Stripe API in unit use of the shell; the CLI always lists from Stripe. */
+  readonly fetchPage?: (q: PageQuery) => Promise<Page<ListedStripeEvent>>;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface BackfillResult {
+  readonly run: BackfillRun;
+  readonly durationMs: number;
+  /** Events written by this invocation (a resumed run's earlier pages are not counted). */
+  readonly writtenNow: number;
+}
+
+export const newRunId = (): string => `bf_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+/**
+ * One backfill run, new or resumed: each account (the platform's own, then Connect accounts)
+ * pages through its events in turn, newest first, from its saved cursor. The run is held
+ * with a PostgreSQL advisory lock, so one run never pages in two processes at once.
+ */
+export const runBackfill = async (start: BackfillStart, d: BackfillDeps): Promise<BackfillResult> => {
+  const now = d.now ?? Date.now;
+  const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const t0 = now();
+  const store = createRunStore(d.pool);
+
+  const source = await loadBackfillSource(d.pool, start.integrationId);
+  if (!source) throw new BackfillError(`unknown integration ${start.integrationId}`, 2);
+  if (!source.stripeKeyCiphertext) {
+    throw new BackfillError(`integration ${start.integrationId} has no Stripe API key: store its restricted (read-only) key first, backfill lists events with it`, 2);
+  }
+  const apiKey = d.box.open(source.stripeKeyCiphertext);
+
+  let runId: string;
+  if (start.kind === 'resume') {
+    const existing = await store.get(start.runId);
+    if (!existing) throw new BackfillError(`no backfill run ${start.runId}`, 2);
+    if (existing.integrationId !== start.integrationId) {
+      throw new BackfillError(`run ${start.runId} belongs to integration ${existing.integrationId}, not ${start.integrationId}`, 2);
+    }
+    runId = existing.id;
+  } else {
+    runId = newRunId();
+    const accounts = start.accounts ?? [null, ...source.accounts];
+    await store.create({ id: runId, integrationId: start.integrationId, fromSec: start.fromSec, toSec: start.toSec, onlyFailed: start.onlyFailed, accounts });
+  }
+
+  const lock = await d.pool.connect();
+  try {
+    const { rows } = await lock.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext('backfill_run'), hashtext($1)) AS locked`, [runId]);
+    if (!rows[0]?.locked) throw new BackfillError(`run ${runId} is being run by another process`, 1, runId);
+    try {
+      return await runHeld(runId, apiKey, store, d, now, sleep, t0, start.integrationId);
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(hashtext('backfill_run'), hashtext($1))`, [runId]);
+    }
+  } finally {
+    lock.release();
+  }
+};
+
+const runHeld = async (
+  runId: string, apiKey: string, store: ReturnType<typeof createRunStore>, d: BackfillDeps,
+  now: () => number, sleep: (ms: number) => Promise<void>, t0: number, integrationId: string,
+): Promise<BackfillResult> => {
+  let run = (await store.get(runId))!;
+  const finish = async (status: RunStatus, error: string | null, writtenNow: number): Promise<BackfillResult> => {
+    if (run.status !== status || error !== run.error) await store.setStatus(runId, status, error);
+    run = (await store.get(runId))!;
+    return { run, durationMs: now() - t0, writtenNow };
+  };
+  if (run.status === 'done') return finish('done', null, 0);
+  await store.setStatus(runId, 'running');
+
+  const fetchPage = d.fetchPage ?? createStripeEventSource({ apiKey, apiBase: d.stripeApiBase, timeoutMs: d.stripeTimeoutMs });
+  const writePage = createEventWriter({ producer: d.producer, topicPrefix: d.topicPrefix, integrationId, runId, now });
+  const pace = createPacer(d.rate, now, sleep);
+  let writtenNow = 0;
+
+  for (const acc of run.accounts) {
+    if (acc.done) continue;
+    const account = acc.account;
+    const before = acc.written;
+    try {
+      const end = await runAccountLoop<ListedStripeEvent>(
+        {
+          fetchPage, writePage, pace, sleep,
+          save: async (p) => {
+            await store.saveAccount(runId, account, p);
+            run = { ...run, accounts: run.accounts.map((a) => (a.account === account ? { account, ...p } : a)) };
+          },
+          stopRequested: d.stopRequested,
+          advise: adviseStripeError,
+          retries: d.retries,
+          backoffBaseMs: 1_000,
+          backoffMaxMs: 30_000,
+          onPage: (p) => d.onPage(run, account, p),
+          onRetry: (attempt, waitMs, err) => d.onRetry(account, attempt, waitMs, redactKeys(err instanceof Error ? err.message : String(err))),
+        },
+        { account, fromSec: run.fromSec, toSec: run.toSec, onlyFailed: run.onlyFailed },
+        { ...START, ...acc },
+      );
+      writtenNow += end.progress.written - before;
+      if (end.outcome === 'stopped') return finish('interrupted', null, writtenNow);
+    } catch (err) {
+      // The cursor saved is the last page the broker acknowledged: resuming starts after it.
+      const failed = err instanceof PageFailedError ? err : null;
+      if (failed) writtenNow += failed.progress.written - before;
+      const reason = redactKeys(err instanceof Error ? err.message : String(err));
+      const message = `${account ?? 'platform account'}: ${reason}${failed && failed.attempts > 1 ? ` (after ${failed.attempts} attempts)` : ''}`;
+      const result = await finish('failed', message, writtenNow).catch(() => null);
+      throw Object.assign(new BackfillError(`backfill ${runId} stopped: ${message}`, 1, runId), { result });
+    }
+  }
+  return finish('done', null, writtenNow);
+};
