@@ -126,10 +126,10 @@ const fetchWithRetry = async <E extends ListedEvent>(deps: LoopDeps<E>, q: PageQ
     } catch (err) {
       const advice = deps.advise(err);
       if (!advice.retry || attempt > deps.retries) throw new PageFailedError(progress, attempt, err);
-      if (deps.stopRequested()) return null;
       const wait = backoffMs(attempt, deps.backoffBaseMs, deps.backoffMaxMs, advice.afterMs);
       deps.onRetry?.(attempt, wait, err);
       await deps.sleep(wait);
+      if (deps.stopRequested()) return null;
     }
   }
 };
