@@ -246,3 +246,54 @@ export const customerEvent = (type: 'customer.created' | 'customer.updated', o: 
 
 /** The alternative trigger PartnerStack offers: the same invoice, another event type. */
 export const invoicePaymentSucceededEvent = (o: Omit<InvoiceOptions, 'type'> = {}) => invoicePaidEvent({ ...o, type: 'invoice.payment_succeeded' });
+
+export interface InvoiceLineOptions {
+  amount: number;
+  quantity?: number;
+  unitAmount?: number;
+  description?: string;
+  /** A proration line (an upgrade's credit for unused time is negative). */
+  proration?: boolean;
+}
+
+export interface InvoiceEventOptions extends Omit<InvoiceOptions, 'type' | 'amountPaid' | 'unitAmount' | 'quantity'> {
+  /** The invoice's lines; amount_paid is their sum (plus tax) when paid, 0 when open. */
+  lines: InvoiceLineOptions[];
+  /** Legacy shape: the invoice's `charge` (the attempt's charge). */
+  chargeId?: string;
+  status?: 'paid' | 'open';
+}
+
+/**
+ * An invoice event with the given lines (several lines, proration lines), in the legacy shape
+ * unless `shape` says otherwise: `invoice.paid` / `invoice.payment_succeeded` for a paid
+ * invoice, `invoice.payment_failed` for an open one whose attempt failed (amount_paid 0).
+ */
+export const invoiceEvent = (type: 'invoice.paid' | 'invoice.payment_succeeded' | 'invoice.payment_failed', o: InvoiceEventOptions) => {
+  const base = invoicePaidEvent({ ...o, type: 'invoice.paid' });
+  const inv = base.data.object as Record<string, unknown>;
+  const first = (inv.lines as { data: Record<string, unknown>[] }).data[0]!;
+  const currency = o.currency ?? 'usd';
+  const lines = o.lines.map((l, i) => {
+    const quantity = l.quantity ?? 1;
+    const unitAmount = l.unitAmount ?? Math.round(l.amount / quantity);
+    const line: Record<string, unknown> = {
+      ...first, id: `${String(first.id)}_${i}`, amount: l.amount, currency, quantity, proration: l.proration ?? false,
+      description: l.description ?? `${quantity} × Plan`,
+    };
+    if (line.price) line.price = { ...(line.price as object), unit_amount: unitAmount, currency };
+    if (line.pricing) line.pricing = { ...(line.pricing as object), unit_amount_decimal: String(unitAmount) };
+    return line;
+  });
+  const subtotal = o.lines.reduce((s, l) => s + l.amount, 0);
+  const total = subtotal + (o.tax ?? 0);
+  const paid = (o.status ?? (type === 'invoice.payment_failed' ? 'open' : 'paid')) === 'paid';
+  Object.assign(inv, {
+    lines: { ...(inv.lines as object), data: lines, total_count: lines.length },
+    subtotal, total, amount_due: total, amount_paid: paid ? total : 0, amount_remaining: paid ? 0 : total,
+    paid, status: paid ? 'paid' : 'open', attempt_count: 1, attempted: true,
+    status_transitions: { ...(inv.status_transitions as object), paid_at: paid ? base.created : null },
+    ...(o.chargeId && 'charge' in inv ? { charge: o.chargeId } : {}),
+  });
+  return { ...base, type };
+};

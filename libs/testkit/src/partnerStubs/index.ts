@@ -6,3 +6,4 @@ export * from './partnerstackStub.js';
 export * from './everflowStub.js';
 export * from './tracknowStub.js';
 export * from './webhookStub.js';
+export * from './credited.js';

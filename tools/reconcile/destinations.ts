@@ -1,0 +1,71 @@
+/**
+ * The partners a reconciliation run credits: the ones that hold money exactly and dedupe,
+ * so "credited = Stripe's net, once" is a promise we can check to the minor unit.
+ * - impact.com: sale, then PUT of the order's refunded total, DELETE on a full refund; twice:
+ *   `impact` with the seed's separate first/recurring trackers, `impact_one_tracker` with one;
+ * - PartnerStack: transactions keyed by order, negative ones for partial refunds, DELETE on a full refund;
+ * - the generic webhook: receivers dedupe on webhook-id.
+ * Left out on purpose (documented semantics, services/dispatcher/README.md): Everflow
+ * dead-letters partial refunds (it has no partial reversal), and Tracknow is at least once
+ * (no dedupe: a resend after a crash may credit twice).
+ */
+import type { Pool } from 'pg';
+import { createIntegration, createSecretBox, parseKey } from '@sas/runtime';
+import {
+  TEST_SECRETS_KEY, impactCredited, partnerstackCredited, startImpactStub, startPartnerstackStub, startWebhookStub,
+  webhookCredited, type CreditedOrder,
+} from '@sas/testkit';
+
+export const RECONCILED_DESTINATIONS = ['impact', 'impact_one_tracker', 'partnerstack', 'webhook'] as const;
+export type ReconciledDestination = (typeof RECONCILED_DESTINATIONS)[number];
+
+export const startReconcileTargets = async (p: { integrationId: string; webhookSecret: string; secretsKey?: string; refundHoldSeconds?: number; pool: Pool }) => {
+  const impactAuth = { accountSid: 'IRsimSID', authToken: `tok_${p.integrationId}` };
+  const psAuth = { publicKey: 'pk_sim', secretKey: `sk_${p.integrationId}` };
+  const hookSecret = `whsec_${Buffer.from(p.integrationId.padEnd(24, '0')).toString('base64')}`;
+  const [impact, impactOne, partnerstack, webhook] = await Promise.all([
+    startImpactStub(impactAuth),
+    startImpactStub(impactAuth),
+    startPartnerstackStub(psAuth),
+    startWebhookStub({ secret: hookSecret }),
+  ]);
+  // No rate limit of ours in the way: the stubs take whatever the dispatcher sends.
+  const lane = { concurrency: 16, rateLimitPerSecond: 5_000, rateLimitBurst: 5_000 };
+  await createIntegration(p.pool, createSecretBox(parseKey(p.secretsKey ?? TEST_SECRETS_KEY)), {
+    id: p.integrationId,
+    name: 'Simulated merchant',
+    refundHoldSeconds: p.refundHoldSeconds ?? 1,
+    webhookSecrets: [p.webhookSecret],
+    destinations: [
+      {
+        id: `${p.integrationId}_impact`, type: 'impact', credentials: { authToken: impactAuth.authToken },
+        settings: { ...lane, accountSid: impactAuth.accountSid, campaignId: '1000', eventTypeId: '2001', recurringEventTypeId: '2002', baseUrl: impact.baseUrl },
+      },
+      {
+        id: `${p.integrationId}_impact_one_tracker`, type: 'impact', credentials: { authToken: impactAuth.authToken },
+        settings: { ...lane, accountSid: impactAuth.accountSid, campaignId: '1000', eventTypeId: '2001', recurringEventTypeId: '2001', baseUrl: impactOne.baseUrl },
+      },
+      {
+        id: `${p.integrationId}_partnerstack`, type: 'partnerstack', credentials: { secretKey: psAuth.secretKey },
+        settings: { ...lane, publicKey: psAuth.publicKey, baseUrl: partnerstack.apiBase },
+      },
+      {
+        id: `${p.integrationId}_webhook`, type: 'webhook', credentials: { signingSecret: hookSecret },
+        settings: { ...lane, url: `${webhook.baseUrl}/hook` },
+      },
+    ],
+  });
+  return {
+    impact, impactOne, partnerstack, webhook,
+    credited: (): Record<ReconciledDestination, CreditedOrder[]> => ({
+      impact: impactCredited(impact.submissions, impact.actions),
+      impact_one_tracker: impactCredited(impactOne.submissions, impactOne.actions),
+      partnerstack: partnerstackCredited(partnerstack.transactions.values()),
+      webhook: webhookCredited(webhook.received),
+    }),
+    /** Requests the stubs answered so far (for "has the pipeline gone quiet"). */
+    requests: () => impact.stats.requests + impactOne.stats.requests + partnerstack.stats.requests + webhook.stats.requests,
+    close: () => Promise.all([impact.close(), impactOne.close(), partnerstack.close(), webhook.close()]).then(() => undefined),
+  };
+};
+export type ReconcileTargets = Awaited<ReturnType<typeof startReconcileTargets>>;

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { decimalToMinor, impactCredited, partnerstackCredited, webhookCredited, type CreditedOrder } from '@sas/testkit';
+import type { TruthOrder } from '../simulator/truth.js';
+import { reconcile } from './reconcile.js';
+import { knownDefects } from './knownDefects.js';
+
+const order = (o: Partial<TruthOrder> & { orderId: string }): TruthOrder =>
+  ({ customerId: 'cus_1', currency: 'USD', paidMinor: 4_900, refundedMinor: 0, refunds: [], sale: 'first', ...o });
+const credit = (o: Partial<CreditedOrder> & { orderId: string }): CreditedOrder =>
+  ({ currency: 'USD', netMinor: 4_900, saleCredits: 1, doubleRefunds: 0, ...o });
+
+const truth = [
+  order({ orderId: 'in_1' }),
+  order({ orderId: 'in_2', paidMinor: 12_345, currency: 'KWD', refundedMinor: 2_345, refunds: [2_345], sale: 'recurring' }),
+  order({ orderId: 'in_3', customerId: 'cus_2', paidMinor: 980, currency: 'JPY', refundedMinor: 980, refunds: [980] }),
+];
+const exact = [credit({ orderId: 'in_1' }), credit({ orderId: 'in_2', currency: 'KWD', netMinor: 10_000 }), credit({ orderId: 'in_3', currency: 'JPY', netMinor: 0 })];
+
+describe('reconcile', () => {
+  it.each<[string, CreditedOrder[], { mismatches: number; double_credits: number; missing: number }]>([
+    ['exact credits', exact, { mismatches: 0, double_credits: 0, missing: 0 }],
+    ['a planted double credit of a sale', [credit({ orderId: 'in_1', saleCredits: 2 }), ...exact.slice(1)], { mismatches: 0, double_credits: 1, missing: 0 }],
+    ['a refund applied twice', [exact[0]!, credit({ orderId: 'in_2', currency: 'KWD', netMinor: 7_655, doubleRefunds: 1 }), exact[2]!], { mismatches: 1, double_credits: 1, missing: 0 }],
+    ['a planted miss', exact.slice(1), { mismatches: 0, double_credits: 0, missing: 1 }],
+    ['a refund never applied', [exact[0]!, credit({ orderId: 'in_2', currency: 'KWD', netMinor: 12_345 }), exact[2]!], { mismatches: 1, double_credits: 0, missing: 0 }],
+    ['one minor unit off', [exact[0]!, exact[1]!, credit({ orderId: 'in_3', currency: 'JPY', netMinor: 1 })], { mismatches: 1, double_credits: 0, missing: 0 }],
+    ['the right amount in the wrong currency', [credit({ orderId: 'in_1', currency: 'EUR' }), ...exact.slice(1)], { mismatches: 1, double_credits: 0, missing: 0 }],
+    ['a failed payment credited', [...exact, credit({ orderId: 'in_failed' })], { mismatches: 1, double_credits: 0, missing: 0 }],
+    ['a fully refunded order never credited at all', [exact[0]!, exact[1]!], { mismatches: 0, double_credits: 0, missing: 1 }],
+  ])('%s', (_what, credited, expected) => {
+    const r = reconcile(truth, { partner: credited });
+    expect(r).toMatchObject({ ...expected, customers: 2, orders: 3, known_defects: 0 });
+    expect(r.details.length > 0).toBe(expected.mismatches + expected.double_credits + expected.missing > 0);
+  });
+
+  it('counts per destination: the same miss at two partners is two misses', () => {
+    expect(reconcile(truth, { a: exact.slice(1), b: exact.slice(1), c: exact })).toMatchObject({ missing: 2, mismatches: 0 });
+  });
+
+  it('reports a known defect apart, and only when it is exactly that defect', () => {
+    const partialThenRest = order({ orderId: 'in_9', paidMinor: 900, refundedMinor: 900, refunds: [278, 622] });
+    const known = reconcile([partialThenRest], { partnerstack: [credit({ orderId: 'in_9', netMinor: -278 })] }, knownDefects);
+    expect(known).toMatchObject({ mismatches: 0, known_defects: 1 });
+    const other = reconcile([partialThenRest], { partnerstack: [credit({ orderId: 'in_9', netMinor: -622 })] }, knownDefects);
+    expect(other).toMatchObject({ mismatches: 1, known_defects: 0 });
+    const renewal = order({ orderId: 'in_r', sale: 'recurring', refundedMinor: 100, refunds: [100] });
+    expect(reconcile([renewal], { impact: [credit({ orderId: 'in_r' })] }, knownDefects)).toMatchObject({ mismatches: 0, known_defects: 1 });
+    expect(reconcile([renewal], { impact_one_tracker: [credit({ orderId: 'in_r' })] }, knownDefects)).toMatchObject({ mismatches: 1, known_defects: 0 });
+  });
+});
+
+describe('what the partner stubs credited', () => {
+  it.each([[12.345, 'KWD', 12_345], [4900, 'JPY', 4_900], [49, 'USD', 4_900], [0.1 + 0.2, 'USD', 30]])('%s %s is %s minor units', (amount, currency, minor) => {
+    expect(decimalToMinor(amount, currency)).toBe(minor);
+  });
+
+  it('impact: the action amount after PUT, 0 once reversed, one sale per order and tracker', () => {
+    const sub = (OrderId: string, EventTypeId: string, CurrencyCode: string) => ({ fields: { OrderId, EventTypeId, CurrencyCode }, accepted: true, errors: [], receivedAt: 0 });
+    const got = impactCredited(
+      [sub('in_1', '1', 'KWD'), sub('in_2', '1', 'USD'), sub('in_3', '1', 'USD'), sub('in_3', '2', 'USD')],
+      new Map([
+        ['1:in_1', { amount: 10, state: 'active' as const, modifications: [] }],
+        ['1:in_2', { amount: 49, state: 'reversed' as const, modifications: [] }],
+        ['1:in_3', { amount: 5, state: 'active' as const, modifications: [] }],
+        ['2:in_3', { amount: 5, state: 'active' as const, modifications: [] }],
+      ]),
+    );
+    expect(got).toEqual([
+      { orderId: 'in_1', currency: 'KWD', netMinor: 10_000, saleCredits: 1, doubleRefunds: 0 },
+      { orderId: 'in_2', currency: 'USD', netMinor: 0, saleCredits: 1, doubleRefunds: 0 },
+      { orderId: 'in_3', currency: 'USD', netMinor: 1_000, saleCredits: 2, doubleRefunds: 0 },
+    ]);
+  });
+
+  it('PartnerStack: the order transaction plus its negative refunds, deleted ones out', () => {
+    const t = (key: string, amount: number, deleted = false) => ({ key, customer: 'ck', amount, currency: 'JPY', productKey: null, deleted });
+    expect(partnerstackCredited([t('in_1', 4_900), t('in_1:refund:re_1', -900), t('in_2', 980, true)])).toEqual([
+      { orderId: 'in_1', currency: 'JPY', netMinor: 4_000, saleCredits: 1, doubleRefunds: 0 },
+      { orderId: 'in_2', currency: 'JPY', netMinor: 0, saleCredits: 1, doubleRefunds: 0 },
+    ]);
+  });
+
+  it('webhook: sales add, refunds subtract, the same sale or refund under two webhook-ids counts twice', () => {
+    const msg = (id: string, kind: string, amountMinor: number, refundId: string | null = null) =>
+      ({ id, payload: { data: { kind, orderId: 'in_1', currency: 'EUR', amountMinor, refundId, conversionId: `cnv_${id}` } } });
+    expect(webhookCredited([msg('m1', 'SALE_FIRST', 3_900), msg('m2', 'REFUND_PARTIAL', 900, 're_1'), msg('m3', 'CUSTOMER_IDENTITY', 0)])).toEqual([
+      { orderId: 'in_1', currency: 'EUR', netMinor: 3_000, saleCredits: 1, doubleRefunds: 0 },
+    ]);
+    expect(webhookCredited([msg('m1', 'SALE_FIRST', 3_900), msg('m1b', 'SALE_FIRST', 3_900), msg('m2', 'REFUND_PARTIAL', 900, 're_1'), msg('m2b', 'REFUND_PARTIAL', 900, 're_1')])).toEqual([
+      { orderId: 'in_1', currency: 'EUR', netMinor: 6_000, saleCredits: 2, doubleRefunds: 1 },
+    ]);
+  });
+});
