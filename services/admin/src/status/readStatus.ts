@@ -1,0 +1,38 @@
+import type { Kafka } from 'kafkajs';
+import type { Pool } from '@sas/runtime';
+import { readDeadLetters } from '../dlq/readDeadLetters.js';
+import type { ConsumerGroupSpec } from './groups.js';
+import { fetchGroupLags } from './lag.js';
+import { dispatchByDestination, heldOf, integrationExists } from './queries.js';
+import { withRates, type StatusReport } from './report.js';
+
+export interface StatusDeps {
+  readonly kafka: Kafka;
+  readonly pool: Pool;
+  /** The deployment's KAFKA_TOPIC_PREFIX: topic names, the ledger's scope, the scheduler's namespace. */
+  readonly prefix: string;
+  readonly groups: readonly ConsumerGroupSpec[];
+  readonly now: () => number;
+}
+
+/** Everything `sas status` shows for one integration; null when there is no such integration. */
+export const readStatus = async (deps: StatusDeps, integrationId: string): Promise<StatusReport | null> => {
+  const integration = await integrationExists(deps.pool, integrationId);
+  if (!integration) return null;
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  try {
+    const [consumerLag, dispatch, heldRefunds, dead] = await Promise.all([
+      fetchGroupLags(admin, deps.groups),
+      dispatchByDestination(deps.pool, integrationId, deps.prefix),
+      heldOf(deps.pool, integrationId, deps.prefix),
+      readDeadLetters({ kafka: deps.kafka, pool: deps.pool, prefix: deps.prefix }, { integrationId }),
+    ]);
+    return {
+      integration: { id: integrationId, ...integration }, topicPrefix: deps.prefix, generatedAt: new Date(deps.now()).toISOString(),
+      consumerLag, dispatch: withRates(dispatch), heldRefunds, deadLetters: dead.counts,
+    };
+  } finally {
+    await admin.disconnect();
+  }
+};
