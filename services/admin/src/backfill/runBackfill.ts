@@ -60,23 +60,27 @@ export const runBackfill = async (start: BackfillStart, d: BackfillDeps): Promis
 
   const source = await loadBackfillSource(d.pool, start.integrationId);
   if (!source) throw new BackfillError(`unknown integration ${start.integrationId}`, 2);
+  const existing = start.kind === 'resume' ? await store.get(start.runId) : null;
+  if (start.kind === 'resume') {
+    if (!existing) throw new BackfillError(`no backfill run ${start.runId}`, 2);
+    if (existing.integrationId !== start.integrationId) {
+      throw new BackfillError(`run ${start.runId} belongs to integration ${existing.integrationId}, not ${start.integrationId}`, 2);
+    }
+  }
   if (!source.stripeKeyCiphertext) {
     throw new BackfillError(`integration ${start.integrationId} has no Stripe API key: store its restricted (read-only) key first, backfill lists events with it`, 2);
   }
   const apiKey = d.box.open(source.stripeKeyCiphertext);
 
   let runId: string;
-  if (start.kind === 'resume') {
-    const existing = await store.get(start.runId);
-    if (!existing) throw new BackfillError(`no backfill run ${start.runId}`, 2);
-    if (existing.integrationId !== start.integrationId) {
-      throw new BackfillError(`run ${start.runId} belongs to integration ${existing.integrationId}, not ${start.integrationId}`, 2);
-    }
+  if (existing) {
     runId = existing.id;
-  } else {
+  } else if (start.kind === 'new') {
     runId = newRunId();
     const accounts = start.accounts ?? [null, ...source.accounts];
     await store.create({ id: runId, integrationId: start.integrationId, fromSec: start.fromSec, toSec: start.toSec, onlyFailed: start.onlyFailed, accounts });
+  } else {
+    throw new BackfillError(`no backfill run ${start.runId}`, 2);
   }
 
   const lock = await d.pool.connect();
