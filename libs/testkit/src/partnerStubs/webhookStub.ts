@@ -22,7 +22,8 @@ export const verifyWebhookSignature = (p: { secret: string; id: string; timestam
 };
 
 export const startWebhookStub = async (p: { secret: string; faults?: Faults }) => {
-  const received: { id: string; payload: Record<string, unknown> }[] = [];
+  /** `at`: Date.now() when the request was handled (benches time deliveries with it). */
+  const received: { id: string; payload: Record<string, unknown>; at: number }[] = [];
   const book = new CreditBook();
   const rejected: string[] = [];
   const server = await startStubServer((r) => {
@@ -44,7 +45,7 @@ export const startWebhookStub = async (p: { secret: string; faults?: Faults }) =
     } catch {
       return { status: 400, body: { error: 'bad JSON' } };
     }
-    received.push({ id, payload });
+    received.push({ id, payload, at: Date.now() });
     book.credit(id, 0);
     return { status: 200, body: { received: true } };
   }, p.faults);
