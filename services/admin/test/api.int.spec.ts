@@ -27,6 +27,9 @@ const call = async (method: Method, url: string, payload?: unknown, headers: Rec
   return { status: r.statusCode, body: r.body ? (r.json() as Record<string, any>) : {} };
 };
 
+/** A request and the refusal it gets (url and body are built when the test runs). */
+type Refusal = { name: string; method: Method; url: () => string; body: () => unknown; status: number; message: unknown };
+
 const impactSettings = { accountSid: 'IRsid', campaignId: 1000, eventTypeId: '222', recurringEventTypeId: '333' };
 
 beforeAll(async () => {
@@ -104,7 +107,7 @@ describe('admin API: integrations', () => {
     expect(list.body.integrations.find((i: { id: string }) => i.id === id)).toMatchObject({ name: 'Acme Inc', hasStripeKey: true });
   });
 
-  it.each([
+  it.each<Refusal>([
     { name: 'an id that exists → 409', method: 'POST' as const, url: () => '/v1/integrations', body: () => ({ id, name: 'again' }), status: 409, message: `integration ${id} exists already` },
     { name: 'an unknown integration → 404', method: 'GET' as const, url: () => '/v1/integrations/nope-404', body: () => undefined, status: 404, message: 'integration nope-404 does not exist' },
     { name: 'updating an unknown one → 404', method: 'PATCH' as const, url: () => '/v1/integrations/nope-404', body: () => ({ name: 'x' }), status: 404, message: 'integration nope-404 does not exist' },
@@ -158,16 +161,16 @@ describe('admin API: destinations', () => {
     expect((await call('GET', `/v1/integrations/${id}/destinations`)).body.destinations.map((d: { id: string }) => d.id)).toEqual([destId]);
   });
 
-  it.each([
-    { name: 'a destination id that exists → 409', method: 'POST' as const, path: () => `/v1/integrations/${id}/destinations`,
+  it.each<Refusal>([
+    { name: 'a destination id that exists → 409', method: 'POST' as const, url: () => `/v1/integrations/${id}/destinations`,
       body: () => ({ id: destId, type: 'webhook', settings: { url: 'https://hooks.test/x' }, credentials: { signingSecret: 'x' } }), status: 409, message: `destination ${destId} exists already` },
-    { name: 'a destination of an unknown integration → 404', method: 'POST' as const, path: () => '/v1/integrations/nope-404/destinations',
+    { name: 'a destination of an unknown integration → 404', method: 'POST' as const, url: () => '/v1/integrations/nope-404/destinations',
       body: () => ({ id: uniqueId('d'), type: 'webhook', settings: { url: 'https://hooks.test/x' }, credentials: { signingSecret: 'x' } }), status: 404, message: 'integration nope-404 does not exist' },
-    { name: 'an unknown destination → 404', method: 'GET' as const, path: () => `/v1/integrations/${id}/destinations/nope`, body: () => undefined, status: 404, message: `destination nope of integration ${id} does not exist` },
-    { name: 'an unknown type → 400', method: 'POST' as const, path: () => `/v1/integrations/${id}/destinations`, body: () => ({ id: uniqueId('d'), type: 'mailchimp' }), status: 400,
+    { name: 'an unknown destination → 404', method: 'GET' as const, url: () => `/v1/integrations/${id}/destinations/nope`, body: () => undefined, status: 404, message: `destination nope of integration ${id} does not exist` },
+    { name: 'an unknown type → 400', method: 'POST' as const, url: () => `/v1/integrations/${id}/destinations`, body: () => ({ id: uniqueId('d'), type: 'mailchimp' }), status: 400,
       message: 'body.type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run' },
-  ])('$name', async ({ method, path, body, status, message }) => {
-    const r = await call(method, path(), body());
+  ])('$name', async ({ method, url, body, status, message }) => {
+    const r = await call(method, url(), body());
     expect({ status: r.status, message: r.body.message }).toEqual({ status, message });
   });
 });
