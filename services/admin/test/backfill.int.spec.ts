@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { RawEventHeaders, topicName, type StripeEventEnvelope } from '@sas/contracts';
 import {
-  createDurableProducer, createIntegration, createKafka, createLogger, createPool, createSecretBox, ensureTopics, loadConfig,
+  createDurableProducer, createIntegration, createKafka, createLogger, createPool, createSecretBox, loadConfig,
   Murmur2Partitioner, parseKey, type DurableProducer, type Pool,
 } from '@sas/runtime';
 import {
@@ -12,7 +14,8 @@ import { ingestEnv, startIngest, type RunningIngest } from '@sas/ingest';
 import { mapperEnv, startMapper, type RunningMapper } from '@sas/mapper';
 import { runBackfill } from '../src/backfill/runBackfill.js';
 import { asDelivered } from '../src/backfill/stripeEventSource.js';
-import { createRunStore } from '../src/backfill/runStore.js';
+
+const sasBin = fileURLToPath(new URL('../bin/sas.mjs', import.meta.url));
 
 /**
  * `sas backfill` against the real stack: stripe-mock's event list, Kafka, PostgreSQL, and the
@@ -145,8 +148,8 @@ describe('sas backfill', () => {
 
     // The backfill's own path (run store, record builder, durable producer), fed the same event
     // as Stripe's list would return it: stripe-mock lists only its fixed plan.created event.
-    const producer: DurableProducer = createDurableProducer(createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'bf-test', log: createLogger('bf', 'silent') }), { createPartitioner: Murmur2Partitioner });
-    await ensureTopics(createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'bf-test', log: createLogger('bf', 'silent') }), prefix);
+    const kafka = createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'bf-test', log: createLogger('bf', 'silent') });
+    const producer: DurableProducer = createDurableProducer(kafka, { createPartitioner: Murmur2Partitioner });
     await producer.connect();
     try {
       const listed = JSON.parse(body) as Record<string, unknown>;
@@ -210,20 +213,29 @@ describe('sas backfill', () => {
     expect(other.stderr).toContain(`run ${runId} belongs to integration ${integrationId}, not ${keyless}`);
   });
 
-  it('a run whose process died after the platform account resumes with the Connect account only', async () => {
-    // What a crash leaves: status running, the platform account done up to its cursor, the Connect account untouched.
-    const store = createRunStore(pool);
-    const runId = `bf_crashed${uniqueId('')}`;
-    const nowSec = Math.floor(Date.now() / 1000);
-    await store.create({ id: runId, integrationId, fromSec: nowSec - 86_400, toSec: nowSec, onlyFailed: false, accounts: [null, connectAccount] });
-    await store.saveAccount(runId, null, { cursor: 'evt_crashed_platform_cursor', oldestCreated: nowSec - 3_600, read: 7, written: 7, pages: 1, done: true });
-    const resumed = await runSas(['--json', 'backfill', integrationId, '--resume', runId], env);
+  it('Ctrl-C stops after the page in hand and says how to resume; --resume lists the rest', async () => {
+    // At 0.2 requests/s the Connect account's request waits 5 s for its slot: Ctrl-C lands there.
+    const child = spawn(process.execPath, [sasBin, '--json', 'backfill', integrationId, '--from', '-1d', '--rate', '0.2'], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(() => (stderr.includes('"backfill.page"') ? true : undefined), { timeoutMs: 30_000, what: 'the first page' });
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    const result = JSON.parse(stdout) as { runId: string; status: string; accounts: { account: string; written: number; done: boolean }[] };
+    expect(result).toMatchObject({ status: 'interrupted', accounts: [{ account: 'platform', written: 1, done: true }, { account: connectAccount, written: 0, done: false }] });
+    expect(stderr).toContain('stopping after the current page');
+    expect(JSON.parse(stderr.trim().split('\n').at(-1)!)).toMatchObject({ error: `backfill ${result.runId} interrupted; resume with: sas backfill ${integrationId} --resume ${result.runId}` });
+
+    const resumed = await runSas(['--json', 'backfill', integrationId, '--resume', result.runId], env);
     expect(resumed.code).toBe(0);
     expect(resumed.json()).toMatchObject({
-      runId, status: 'done', written: 8, writtenThisTime: 1,
-      accounts: [{ account: 'platform', written: 7, cursor: 'evt_crashed_platform_cursor' }, { account: connectAccount, written: 1, done: true }],
+      runId: result.runId, status: 'done', written: 2, writtenThisTime: 1,
+      accounts: [{ account: 'platform', written: 1, done: true }, { account: connectAccount, written: 1, done: true }],
     });
-    const records = await waitFor(() => (ofRun(runId).length >= 1 ? ofRun(runId) : undefined), { what: 'the resumed run\'s record' });
-    expect(records.map((r) => r.headers[RawEventHeaders.account])).toEqual([connectAccount]);
+    const records = await waitFor(() => (ofRun(result.runId).length >= 2 ? ofRun(result.runId) : undefined), { what: 'both accounts\' records' });
+    expect(records.map((r) => r.headers[RawEventHeaders.account])).toEqual(['', connectAccount]);
   });
 });

@@ -117,10 +117,11 @@ export const runAccountLoop = async <E extends ListedEvent>(
   return { outcome: 'done', progress };
 };
 
-/** A page, or null when the operator asked to stop while a retry was pending. */
+/** A page, or null when the operator asked to stop while it waited (pace or backoff). */
 const fetchWithRetry = async <E extends ListedEvent>(deps: LoopDeps<E>, q: PageQuery, progress: AccountProgress): Promise<Page<E> | null> => {
   for (let attempt = 1; ; attempt++) {
     await deps.pace();
+    if (deps.stopRequested()) return null; // asked while waiting for the request slot
     try {
       return await deps.fetchPage(q);
     } catch (err) {

@@ -133,6 +133,15 @@ describe('runAccountLoop', () => {
     expect(end.progress).toMatchObject({ cursor: 'evt_0151', written: 100, done: false });
   });
 
+  it('a stop asked while waiting for the request slot sends no request', async () => {
+    let stop = false;
+    const { deps, log } = harness((q) => pageOf(all, q));
+    const end = await runAccountLoop({ ...deps, stopRequested: () => stop, pace: async () => { stop = log.saved.length === 1; } }, Q);
+    expect(end.outcome).toBe('stopped');
+    expect(log.queries).toEqual([null]);
+    expect(end.progress).toMatchObject({ cursor: 'evt_0151', done: false });
+  });
+
   it('stops between pages when asked, with the cursor saved', async () => {
     const { deps, log } = harness((q) => pageOf(all, q), { stopAfterPages: 1 });
     const end = await runAccountLoop(deps, Q);

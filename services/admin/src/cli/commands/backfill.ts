@@ -92,18 +92,26 @@ const runCommand = async (ctx: CliContext, integrationId: string, o: RunOptions)
 
   // Ctrl-C: finish the page in hand, save its cursor, say how to resume. A second one quits at once.
   let stop = false;
+  const stopped = new AbortController();
   const onSigint = () => {
     if (stop) process.exit(130);
     stop = true;
+    stopped.abort();
     reporter.note('stopping after the current page (Ctrl-C again to quit at once; the run resumes from its last saved page)');
   };
+  // Waits (pace, backoff) end early on Ctrl-C; the loop then stops before its next request.
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    if (stopped.signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    stopped.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
   process.on('SIGINT', onSigint);
   try {
     await ensureTopics(kafka, env.KAFKA_TOPIC_PREFIX);
     await producer.connect();
     const res = await runBackfill(start, {
       pool, box, producer, topicPrefix: env.KAFKA_TOPIC_PREFIX, stripeApiBase: env.STRIPE_API_BASE, stripeTimeoutMs: env.STRIPE_TIMEOUT_MS,
-      rate: o.rate, retries: o.retries, stopRequested: () => stop,
+      rate: o.rate, retries: o.retries, stopRequested: () => stop, sleep,
       onPage: reporter.page, onRetry: reporter.retry,
     });
     reporter.stop();
