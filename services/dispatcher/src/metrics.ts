@@ -65,6 +65,8 @@ export const createDispatcherMetrics = (lanes: () => Record<string, LaneStats>) 
     },
     deadLetter: (d: Pick<DeadLetter, 'destinationId'>) => deadLetters.inc({ destination: d.destinationId }),
     lag: (topic: string, partition: number, offsetLag: string) => lag.set({ topic, partition: String(partition) }, Number(offsetLag)),
+    /** After a rebalance: partitions this instance no longer reads must not keep reporting their last lag. */
+    resetLag: () => lag.reset(),
   };
 };
 export type DispatcherMetrics = ReturnType<typeof createDispatcherMetrics>;

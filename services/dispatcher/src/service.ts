@@ -80,6 +80,7 @@ export const startDispatcher = async (config: DispatcherConfig, log: Logger): Pr
   laneStats = () => engine.stats();
 
   const conversionsTopic = t('conversions');
+  consumer.on(consumer.events.GROUP_JOIN, () => metrics.resetLag());
   await consumer.run({
     partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
     eachBatch: async ({ batch, heartbeat }) => {

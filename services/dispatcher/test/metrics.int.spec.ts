@@ -49,8 +49,10 @@ describe('dispatcher /metrics', () => {
     const series = (id: string, type: string, status: string) => `dispatcher_outcomes_total{destination="${integrationId}_${id}",destination_type="${type}",status="${status}"}`;
     const text = await waitFor(async () => {
       const t = await (await fetch(`${dispatcher.url}/metrics`)).text();
-      return sample(t, series('ok', 'webhook', 'sent')) === 1 && sample(t, series('bad', 'webhook', 'failed')) === 1 && sample(t, series('dry', 'dry_run', 'dry_run')) === 1
-        ? t : undefined;
+      const settled = sample(t, series('ok', 'webhook', 'sent')) === 1 && sample(t, series('bad', 'webhook', 'failed')) === 1 && sample(t, series('dry', 'dry_run', 'dry_run')) === 1;
+      // The outcome is counted when it is made; the lane frees its slot once the ledger has it.
+      const idle = sample(t, `dispatcher_lane_in_flight{destination="${integrationId}_ok",destination_type="webhook"}`) === 0;
+      return settled && idle ? t : undefined;
     }, { timeoutMs: 30_000, intervalMs: 200, what: 'outcomes counted on /metrics' });
     expect(sample(text, `dispatcher_dead_letters_total{destination="${integrationId}_bad"}`)).toBe(1);
     expect(sample(text, `dispatcher_dead_letters_total{destination="${integrationId}_ok"}`)).toBeUndefined();

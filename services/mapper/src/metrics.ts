@@ -62,6 +62,8 @@ export const createMapperMetrics = () => {
       batchDuration.observe(p.seconds);
     },
     lag: (topic: string, partition: number, offsetLag: string) => lag.set({ topic, partition: String(partition) }, Number(offsetLag)),
+    /** After a rebalance: partitions this instance no longer reads must not keep reporting their last lag. */
+    resetLag: () => lag.reset(),
   };
 };
 export type MapperMetrics = ReturnType<typeof createMapperMetrics>;

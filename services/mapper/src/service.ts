@@ -56,6 +56,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
   const dlqTopic = topicName('mapperDeadLetters', config.KAFKA_TOPIC_PREFIX);
   await producer.connect();
   await consumer.connect();
+  consumer.on(consumer.events.GROUP_JOIN, () => metrics.resetLag());
   await consumer.subscribe({ topic: inTopic, fromBeginning: true });
 
   await consumer.run({

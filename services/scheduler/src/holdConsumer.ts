@@ -35,7 +35,11 @@ export const runHoldConsumer = async (p: {
   log: Logger;
 }): Promise<{ joined: () => boolean }> => {
   let joined = false;
-  p.consumer.on(p.consumer.events.GROUP_JOIN, () => { joined = true; });
+  p.consumer.on(p.consumer.events.GROUP_JOIN, () => {
+    joined = true;
+    // Partitions moved to another instance must not keep reporting their last lag here.
+    p.metrics.consumerLag.reset();
+  });
   p.consumer.on(p.consumer.events.CRASH, ({ payload }) => {
     joined = false;
     p.log.error({ err: payload.error?.message, restart: payload.restart }, 'hold consumer crashed');
