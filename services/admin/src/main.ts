@@ -11,5 +11,6 @@ const box = createSecretBox(
   config.SECRETS_KEY_PREVIOUS ? [parseKey(config.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY_PREVIOUS')] : [],
 );
 const app = await buildAdminApp({ pool, box, log, config });
-await app.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
+const address = await app.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
+log.info({ address, openapi: `${address}/openapi.json` }, 'admin API listening');
 onShutdown(log, async () => { await app.close(); await pool.end(); });
