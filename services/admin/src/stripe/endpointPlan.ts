@@ -50,10 +50,12 @@ export const planEndpoint = (p: {
   readonly events: readonly string[];
   readonly listed: readonly ListedEndpoint[];
   readonly own: readonly OwnEndpoint[];
+  /** The integration's current endpoint as Stripe has it (retrieved by id), null when gone or never registered. */
+  readonly current: ListedEndpoint | null;
 }): EndpointPlan => {
   const ownIds = new Set(p.own.map((o) => o.endpointId));
   const current = p.own.find((o) => o.retireAt === null) ?? null;
-  const listedCurrent = current ? p.listed.find((e) => e.id === current.endpointId) ?? null : null;
+  const listedCurrent = current && p.current?.id === current.endpointId ? p.current : null;
   const strays = p.listed.filter((e) => e.url === p.url && !ownIds.has(e.id));
   const warnings = strays.map((e) =>
     `endpoint ${e.id} also points at ${p.url} but was not registered by sas: ingest cannot verify what it delivers; delete it in the Dashboard`);
@@ -87,12 +89,14 @@ export type RollPlan =
 export const planRoll = (p: {
   readonly listed: readonly ListedEndpoint[];
   readonly own: readonly OwnEndpoint[];
+  /** The integration's current endpoint as Stripe has it (retrieved by id), null when gone. */
+  readonly current: ListedEndpoint | null;
   readonly windowSeconds: number;
   readonly now: Date;
 }): RollPlan => {
   const current = p.own.find((o) => o.retireAt === null);
   if (!current) return { action: 'refuse', reason: 'not_connected', message: 'sas registered no webhook endpoint for this integration: run `sas stripe connect` first' };
-  if (!p.listed.some((e) => e.id === current.endpointId)) {
+  if (p.current?.id !== current.endpointId) {
     return { action: 'refuse', reason: 'endpoint_missing', message: `the integration's endpoint ${current.endpointId} is gone from Stripe: run \`sas stripe connect\` to register a new one` };
   }
   const retireAt = new Date(p.now.getTime() + p.windowSeconds * 1000);

@@ -28,12 +28,13 @@ describe('planEndpoint', () => {
       own: [{ endpointId: 'we_gone', retireAt: null }], then: { action: 'create', replacesMissing: 'we_gone' },
     },
   ])('$name', ({ listed, own, then }) => {
-    expect(planEndpoint({ url: URL, events: EVENTS, listed, own })).toMatchObject(then);
+    const current = listed.find((e) => own.some((o) => o.endpointId === e.id)) ?? null;
+    expect(planEndpoint({ url: URL, events: EVENTS, listed, own, current })).toMatchObject(then);
   });
 
   it('16 endpoints already → refuses, says why and lists every endpoint with its events', () => {
     const listed = [...others(15), ep('we_disabled', { status: 'disabled', enabledEvents: ['charge.failed', 'charge.succeeded'] })];
-    const plan = planEndpoint({ url: URL, events: EVENTS, listed, own: [] });
+    const plan = planEndpoint({ url: URL, events: EVENTS, listed, own: [], current: null });
     expect(plan.action).toBe('refuse');
     if (plan.action !== 'refuse') return;
     expect(plan.refusal.endpoints).toHaveLength(16);
@@ -43,7 +44,7 @@ describe('planEndpoint', () => {
   });
 
   it('warns about endpoints at our URL that sas did not register', () => {
-    const plan = planEndpoint({ url: URL, events: EVENTS, listed: [ep('we_manual', { url: URL })], own: [] });
+    const plan = planEndpoint({ url: URL, events: EVENTS, listed: [ep('we_manual', { url: URL })], own: [], current: null });
     expect(plan.action).toBe('create');
     expect(plan.warnings).toEqual([`endpoint we_manual also points at ${URL} but was not registered by sas: ingest cannot verify what it delivers; delete it in the Dashboard`]);
   });
@@ -53,6 +54,7 @@ describe('planEndpoint', () => {
       url: URL, events: EVENTS,
       listed: [ep('we_new', { url: URL, enabledEvents: EVENTS }), ep('we_old', { url: URL, enabledEvents: EVENTS })],
       own: [{ endpointId: 'we_old', retireAt: now }, { endpointId: 'we_new', retireAt: null }],
+      current: ep('we_new', { url: URL, enabledEvents: EVENTS }),
     });
     expect(plan).toEqual({ action: 'unchanged', endpointId: 'we_new', warnings: [] });
   });
@@ -72,11 +74,12 @@ describe('planRoll', () => {
     { name: 'not connected → refuse', listed: others(2), own: [], window: 60, then: { action: 'refuse', reason: 'not_connected' } },
     { name: 'our endpoint is gone → refuse, run connect', listed: others(2), own, window: 60, then: { action: 'refuse', reason: 'endpoint_missing' } },
   ])('$name', ({ listed, own: o, window, then }) => {
-    expect(planRoll({ listed, own: o, windowSeconds: window, now })).toMatchObject(then);
+    const current = listed.find((e) => e.id === 'we_ours') ?? null;
+    expect(planRoll({ listed, own: o, current, windowSeconds: window, now })).toMatchObject(then);
   });
 
   it('at 16 with a window → refuses, explains the overlap and the way out', () => {
-    const plan = planRoll({ listed: [mine, ...others(15)], own, windowSeconds: 3600, now });
+    const plan = planRoll({ listed: [mine, ...others(15)], own, current: mine, windowSeconds: 3600, now });
     expect(plan).toMatchObject({ action: 'refuse', reason: 'endpoint_limit' });
     if (plan.action !== 'refuse') return;
     expect(plan.endpoints).toHaveLength(16);

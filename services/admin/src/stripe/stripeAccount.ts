@@ -8,7 +8,9 @@ export interface StripeAccount {
   readonly listEndpoints: () => Promise<ListedEndpoint[]>;
   /** Stripe returns the signing secret only here, on creation. */
   readonly createEndpoint: (p: { url: string; events: readonly string[]; description: string }) => Promise<{ endpoint: ListedEndpoint; secret: string | null }>;
-  readonly updateEndpoint: (id: string, events: readonly string[]) => Promise<ListedEndpoint>;
+  /** The endpoint, or null when Stripe has no such endpoint (deleted in the Dashboard). */
+  readonly retrieveEndpoint: (id: string) => Promise<ListedEndpoint | null>;
+  readonly updateEndpoint: (id: string, p: { url: string; events: readonly string[] }) => Promise<ListedEndpoint>;
   /** Deletes; an endpoint already gone counts as deleted. */
   readonly deleteEndpoint: (id: string) => Promise<void>;
 }
@@ -54,7 +56,10 @@ export const createStripeAccount = (apiKey: string, apiBase?: string, timeoutMs 
     probePermissions: () => Promise.all(PERMISSION_PROBES.map(async (probe) => {
       if (!probe.request) return interpretProbe(probe, null);
       try {
-        await stripe.rawRequest(probe.request.method, probe.request.path, probe.request.params);
+        const { method, path, params } = probe.request;
+        // stripe-node's rawRequest takes params only for POST; a GET carries them in its path.
+        if (method === 'GET') await stripe.rawRequest('GET', `${path}?${new URLSearchParams(params).toString()}`, null as never);
+        else await stripe.rawRequest(method, path, params);
         return interpretProbe(probe, { status: 200 });
       } catch (err) {
         return interpretProbe(probe, answerOf(err));
@@ -70,8 +75,17 @@ export const createStripeAccount = (apiKey: string, apiBase?: string, timeoutMs 
       });
       return { endpoint: toListed(e), secret: e.secret ?? null };
     }),
-    updateEndpoint: (id, events) => wrap(`updating webhook endpoint ${id}`, async () =>
-      toListed(await stripe.webhookEndpoints.update(id, { enabled_events: [...events] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[], disabled: false }))),
+    retrieveEndpoint: async (id) => {
+      try {
+        return toListed(await stripe.webhookEndpoints.retrieve(id));
+      } catch (err) {
+        const a = answerOf(err);
+        if (a.status === 404) return null;
+        throw new StripeCallError(`reading webhook endpoint ${id}`, a.status, a.message ?? '');
+      }
+    },
+    updateEndpoint: (id, p) => wrap(`updating webhook endpoint ${id}`, async () =>
+      toListed(await stripe.webhookEndpoints.update(id, { url: p.url, enabled_events: [...p.events] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[], disabled: false }))),
     deleteEndpoint: async (id) => {
       try {
         await stripe.webhookEndpoints.del(id);
