@@ -91,8 +91,8 @@ describe('sas status', () => {
     expect(report.deadLetters).toEqual({ mapper: { open: 1, requeued: 0, dropped: 0 }, dispatcher: { open: 1, requeued: 0, dropped: 0 } });
   });
 
-  it('prints a compact block for people', async () => {
-    const r = await runSas(['status', integrationId], env());
+  it('prints a compact block for people, with the services\' /metrics when SAS_METRICS_URLS names them', async () => {
+    const r = await runSas(['status', integrationId], { ...env(), SAS_METRICS_URLS: `${mapper.url},${dispatcher.url}/metrics,http://127.0.0.1:9` });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Integration ${integrationId} (Status Inc., active)`);
     expect(r.stdout).toMatch(new RegExp(`^  scheduler +${prefix.replace(/\./g, '\\.')}${groups.SCHEDULER_GROUP_ID} +\\S+ +0 +1$`, 'm'));
@@ -101,6 +101,10 @@ describe('sas status', () => {
     expect(r.stdout).toContain(`Held refunds: 1 held, next due ${nextDue.toISOString()}`);
     expect(r.stdout).toContain('1 unknown');
     expect(r.stdout).toContain('Dead letters (open): mapper 1, dispatcher 1');
+    expect(r.stdout).toContain('mapper_events_total{outcome="dead_lettered"} 1');
+    expect(r.stdout).toContain(`dispatcher_outcomes_total{destination="${integrationId}_ok",destination_type="webhook",status="sent"} 1`);
+    expect(r.stdout).toContain(`dispatcher_dead_letters_total{destination="${integrationId}_bad"} 1`);
+    expect(r.stdout).toMatch(/^ {2}http:\/\/127\.0\.0\.1:9: unreachable/m);
   });
 
   it('fails clearly: unknown integration (exit 1), bad configuration (exit 2), --help', async () => {

@@ -5,6 +5,7 @@ import type { ConsumerGroupSpec } from './groups.js';
 import { fetchGroupLags } from './lag.js';
 import { dispatchByDestination, heldOf, integrationExists } from './queries.js';
 import { withRates, type StatusReport } from './report.js';
+import { scrapeMetrics } from './scrape.js';
 
 export interface StatusDeps {
   readonly kafka: Kafka;
@@ -13,6 +14,8 @@ export interface StatusDeps {
   readonly prefix: string;
   readonly groups: readonly ConsumerGroupSpec[];
   readonly now: () => number;
+  /** Services' /metrics to add to the report (optional). */
+  readonly metricsUrls?: readonly string[];
 }
 
 /** Everything `sas status` shows for one integration; null when there is no such integration. */
@@ -28,9 +31,10 @@ export const readStatus = async (deps: StatusDeps, integrationId: string): Promi
       heldOf(deps.pool, integrationId, deps.prefix),
       readDeadLetters({ kafka: deps.kafka, pool: deps.pool, prefix: deps.prefix }, { integrationId }),
     ]);
+    const metrics = deps.metricsUrls?.length ? await scrapeMetrics(deps.metricsUrls, dispatch.map((d) => d.destinationId)) : undefined;
     return {
       integration: { id: integrationId, ...integration }, topicPrefix: deps.prefix, generatedAt: new Date(deps.now()).toISOString(),
-      consumerLag, dispatch: withRates(dispatch), heldRefunds, deadLetters: dead.counts,
+      consumerLag, dispatch: withRates(dispatch), heldRefunds, deadLetters: dead.counts, ...(metrics ? { metrics } : {}),
     };
   } finally {
     await admin.disconnect();

@@ -1,5 +1,6 @@
 import type { GroupLag } from './lag.js';
 import type { DestinationLedgerRow, HeldRow } from './queries.js';
+import type { ScrapeResult } from './scrape.js';
 
 export interface DestinationStatus extends DestinationLedgerRow {
   /** (sent + dry runs) / (sent + dry runs + failed), null before anything was settled; skips are not counted. */
@@ -21,6 +22,8 @@ export interface StatusReport {
   readonly dispatch: readonly DestinationStatus[];
   readonly heldRefunds: HeldRow;
   readonly deadLetters: { readonly mapper: DeadLetterCounts; readonly dispatcher: DeadLetterCounts };
+  /** The services' /metrics, when SAS_METRICS_URLS names them. */
+  readonly metrics?: readonly ScrapeResult[];
 }
 
 export const successRate = (r: Pick<DestinationLedgerRow, 'sent' | 'dryRun' | 'failed'>): number | null =>
@@ -77,5 +80,14 @@ export const renderStatus = (r: StatusReport, nowMs: number): string => {
   const dl = r.deadLetters;
   out.push(`Dead letters (open): mapper ${dl.mapper.open}, dispatcher ${dl.dispatcher.open}` +
     `  (requeued ${dl.mapper.requeued + dl.dispatcher.requeued}, dropped ${dl.mapper.dropped + dl.dispatcher.dropped}; \`sas dlq list --integration ${r.integration.id}\`)`);
+  if (r.metrics) {
+    out.push('', 'Service metrics (SAS_METRICS_URLS)');
+    for (const m of r.metrics) {
+      if (!m.ok) { out.push(`  ${m.url}: unreachable (${m.error})`); continue; }
+      const samples = Object.entries(m.samples);
+      out.push(`  ${m.url}${samples.length === 0 ? ': nothing about this integration' : ''}`);
+      for (const [series, value] of samples) out.push(`    ${series} ${value}`);
+    }
+  }
   return out.join('\n');
 };

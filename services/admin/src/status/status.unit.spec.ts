@@ -95,4 +95,23 @@ describe('renderStatus', () => {
       'Dead letters (open): mapper 2, dispatcher 1  (requeued 1, dropped 3; `sas dlq list --integration int_acme`)',
     ].join('\n'));
   });
+
+  it('adds what the services\' /metrics say, and which could not be reached', () => {
+    const text = renderStatus({
+      ...report,
+      metrics: [
+        { url: 'http://d:3003', ok: true, samples: { 'dispatcher_outcomes_total{destination="acme_impact",destination_type="impact",status="sent"}': 80 } },
+        { url: 'http://m:3001', ok: true, samples: {} },
+        { url: 'http://s:3002', ok: false, error: 'fetch failed' },
+      ],
+    }, Date.parse('2026-01-01T12:00:00Z'));
+    expect(text.split('\n').slice(-6)).toEqual([
+      '',
+      'Service metrics (SAS_METRICS_URLS)',
+      '  http://d:3003',
+      '    dispatcher_outcomes_total{destination="acme_impact",destination_type="impact",status="sent"} 80',
+      '  http://m:3001: nothing about this integration',
+      '  http://s:3002: unreachable (fetch failed)',
+    ]);
+  });
 });
