@@ -16,10 +16,16 @@ export const batchOutcomeCounts = (
   out: { readonly conversions: readonly Pick<Conversion, 'integrationId' | 'sourceEventIds'>[]; readonly deadLetters: readonly unknown[]; readonly duplicates: number },
   duplicatesMode: 'reemit' | 'drop',
 ): Record<EventOutcome, number> => {
-  const producing = new Set<string>();
-  for (const c of out.conversions) producing.add(`${c.integrationId}\u0000${c.sourceEventIds[0] ?? ''}`);
+  // An event's conversions are pushed together (handleBatch maps events in order), so events
+  // with output are the runs of equal source event ids: no set, no string keys.
+  let producing = 0;
+  let prev: Pick<Conversion, 'integrationId' | 'sourceEventIds'> | null = null;
+  for (const c of out.conversions) {
+    if (!prev || prev.sourceEventIds[0] !== c.sourceEventIds[0] || prev.integrationId !== c.integrationId) producing++;
+    prev = c;
+  }
   const rest = Math.max(0, events - out.deadLetters.length - out.duplicates);
-  const mapped = Math.min(rest, Math.max(0, producing.size - (duplicatesMode === 'reemit' ? out.duplicates : 0)));
+  const mapped = Math.min(rest, Math.max(0, producing - (duplicatesMode === 'reemit' ? out.duplicates : 0)));
   return { mapped, duplicate: out.duplicates, unhandled: rest - mapped, dead_lettered: out.deadLetters.length };
 };
 
