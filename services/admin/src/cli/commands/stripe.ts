@@ -1,33 +1,21 @@
 import type { Command } from 'commander';
 import { CliError, type CliContext, type RegisterCommands } from '../context.js';
-import { ApiError, createApiClient } from '../apiClient.js';
+import { ApiError, apiEnv, createAdminApi, type Method } from '../../integrations/apiClient.js';
+import { SecretInputError, parseSecretSource, readStdin, resolveSecret, type SecretIo } from '../../integrations/secretInput.js';
 import type { PermissionReport } from '../../stripe/keyPermissions.js';
 import type { ConnectResult, FinishResult, RollResult } from '../../stripe/stripeSetup.js';
 import type { ListedEndpoint } from '../../stripe/endpointPlan.js';
 import type { EndpointView } from '../../stripe/stripeStore.js';
 
-const readStdin = async (): Promise<string> => {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-};
-
-/**
- * A key never on the command line (shell history, ps): `@env:VAR` reads the variable, `-`
- * reads stdin.
- */
-export const readKeyArg = async (arg: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> => {
+/** The key, from `@env:VAR`, `@file:path` or `-` (stdin), as every secret the CLI takes (a literal works, with a warning). */
+export const readKeyArg = async (arg: string | undefined, io: SecretIo): Promise<string | undefined> => {
   if (arg === undefined) return undefined;
-  if (arg === '-') {
-    const key = (await readStdin()).trim();
-    if (!key) throw new CliError('--key -: stdin was empty', 2);
-    return key;
+  try {
+    return (await resolveSecret('--key', parseSecretSource(arg), io)).trim();
+  } catch (err) {
+    if (err instanceof SecretInputError) throw new CliError(err.message, 2);
+    throw err;
   }
-  const m = /^@env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(arg);
-  if (!m) throw new CliError('--key takes @env:VAR (read from that environment variable) or - (read from stdin), never the key itself', 2);
-  const key = env[m[1]!]?.trim();
-  if (!key) throw new CliError(`--key ${arg}: ${m[1]} is not set`, 2);
-  return key;
 };
 
 /** `90s`, `30m`, `24h`, `2d` or plain seconds → seconds. */
@@ -56,19 +44,31 @@ export const renderPermissions = (r: PermissionReport): string => {
 const renderEndpoints = (endpoints: readonly ListedEndpoint[]): string =>
   endpoints.map((e) => `  ${e.id}  ${e.url}  ${e.status}  [${e.enabledEvents.join(', ')}]`).join('\n');
 
-/** The API's refusals, rendered for people: the permissions table, or the endpoints at the limit. */
-const explain = (ctx: CliContext, err: unknown): never => {
-  if (err instanceof ApiError && !ctx.json()) {
-    const d = err.details as { permissions?: unknown; endpoints?: ListedEndpoint[] } | undefined;
-    if (d && 'permissions' in d) {
-      ctx.stdout.write(`${renderPermissions(d as unknown as PermissionReport)}\n`);
+/**
+ * The API's refusals as the user should read them: its own message (a malformed request or a
+ * refused token is a usage problem, exit 2), with the permissions table, or the account's
+ * endpoints at the limit, for people.
+ */
+const apiCall = async <T>(ctx: CliContext, method: Method, path: string, body?: unknown): Promise<T> => {
+  try {
+    return await createAdminApi(ctx.env(apiEnv)).call<T>(method, path, body);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const b = (err.body ?? {}) as { error?: string; message?: string; details?: { permissions?: unknown; endpoints?: ListedEndpoint[] } };
+    const code = err.status === 400 || err.status === 401 ? 2 : 1;
+    if (err.status === 401) throw new CliError('the admin API refused the token: SAS_ADMIN_TOKEN must be its ADMIN_TOKEN', 2);
+    const message = b.message ?? err.message;
+    if (!ctx.json()) {
+      if (b.details?.permissions) ctx.stdout.write(`${renderPermissions(b.details as unknown as PermissionReport)}\n`);
+      if (b.error === 'endpoint_limit' && b.details?.endpoints) {
+        throw new CliError(`${message.split(' The endpoints: ')[0]}\nThe account's endpoints:\n${renderEndpoints(b.details.endpoints)}`, code, b.details);
+      }
     }
-    if (err.code === 'endpoint_limit' && d?.endpoints) {
-      throw new CliError(`${err.message.split(' The endpoints: ')[0]}\nThe account's endpoints:\n${renderEndpoints(d.endpoints)}`, 1, err.details);
-    }
+    throw new CliError(message, code, b.details ?? (b.error ? { error: b.error } : undefined));
   }
-  throw err;
 };
+
+const secretIo = (ctx: CliContext): SecretIo => ({ env: process.env, readStdin: () => readStdin(), warn: (m) => { ctx.stderr.write(`${m}\n`); } });
 
 const path = (integration: string, what: string) => `/v1/integrations/${encodeURIComponent(integration)}/stripe${what}`;
 
@@ -79,11 +79,10 @@ export const registerStripeCommands: RegisterCommands = (program: Command, ctx: 
   stripe.command('check')
     .description('Check that a Stripe key has every permission the integration needs; lists each as ok or MISSING with what to enable (exit 1 if any is missing)')
     .argument('<integration>', 'integration id')
-    .option('--key <source>', 'the key: @env:VAR or - (stdin); default: the key stored for the integration')
+    .option('--key <source>', 'the key: @env:VAR, @file:path or - (stdin); default: the key stored for the integration')
     .action(async (integration: string, o: { key?: string }) => {
-      const key = await readKeyArg(o.key);
-      const api = createApiClient(ctx);
-      const report = await api.call<PermissionReport>('POST', path(integration, '/check'), key ? { key } : {});
+      const key = await readKeyArg(o.key, secretIo(ctx));
+      const report = await apiCall<PermissionReport>(ctx, 'POST', path(integration, '/check'), key ? { key } : {});
       ctx.print(report, () => renderPermissions(report));
       if (!report.ok) {
         throw new CliError(report.problem
@@ -95,11 +94,10 @@ export const registerStripeCommands: RegisterCommands = (program: Command, ctx: 
   stripe.command('connect')
     .description("Check the key, then register (or update) the integration's webhook endpoint with the events its destinations need, and store the key and signing secret")
     .argument('<integration>', 'integration id')
-    .option('--key <source>', 'the key: @env:VAR or - (stdin); default: the key stored for the integration (to update the events)')
+    .option('--key <source>', 'the key: @env:VAR, @file:path or - (stdin); default: the key stored for the integration (to update the events)')
     .action(async (integration: string, o: { key?: string }) => {
-      const key = await readKeyArg(o.key);
-      const api = createApiClient(ctx);
-      const r = await api.call<ConnectResult>('POST', path(integration, '/connect'), key ? { key } : {}).catch((e) => explain(ctx, e));
+      const key = await readKeyArg(o.key, secretIo(ctx));
+      const r = await apiCall<ConnectResult>(ctx, 'POST', path(integration, '/connect'), key ? { key } : {});
       ctx.print(r, () => [
         `Webhook endpoint ${r.endpoint.id} ${r.endpoint.action}: ${r.url}`,
         'Events:',
@@ -116,8 +114,7 @@ export const registerStripeCommands: RegisterCommands = (program: Command, ctx: 
     .option('--window <duration>', 'how long the old secret stays valid (24h, 30m, 0 = stop it now)', '24h')
     .action(async (integration: string, o: { window: string }) => {
       const windowSeconds = parseWindow(o.window);
-      const api = createApiClient(ctx);
-      const r = await api.call<RollResult>('POST', path(integration, '/roll-secret'), { windowSeconds }).catch((e) => explain(ctx, e));
+      const r = await apiCall<RollResult>(ctx, 'POST', path(integration, '/roll-secret'), { windowSeconds });
       ctx.print(r, () => [
         `New webhook endpoint ${r.newEndpointId}; its signing secret is stored.`,
         r.windowSeconds === 0
@@ -132,8 +129,7 @@ export const registerStripeCommands: RegisterCommands = (program: Command, ctx: 
     .argument('<integration>', 'integration id')
     .option('--now', 'end every open roll window now', false)
     .action(async (integration: string, o: { now: boolean }) => {
-      const api = createApiClient(ctx);
-      const r = await api.call<FinishResult>('POST', path(integration, '/finish-roll'), { now: o.now }).catch((e) => explain(ctx, e));
+      const r = await apiCall<FinishResult>(ctx, 'POST', path(integration, '/finish-roll'), { now: o.now });
       ctx.print(r, () => [
         r.retired.length > 0 ? `Deleted ${r.retired.join(', ')}; their secrets are no longer accepted.` : 'No roll window had ended.',
         ...r.stillRetiring.map((s) => `${s.endpointId} retires at ${s.retireAt}.`),
@@ -144,8 +140,7 @@ export const registerStripeCommands: RegisterCommands = (program: Command, ctx: 
     .description('The webhook URL of the integration and the endpoints sas registered for it')
     .argument('<integration>', 'integration id')
     .action(async (integration: string) => {
-      const api = createApiClient(ctx);
-      const r = await api.call<{ url: string; endpoints: EndpointView[] }>('GET', path(integration, ''));
+      const r = await apiCall<{ url: string; endpoints: EndpointView[] }>(ctx, 'GET', path(integration, ''));
       ctx.print(r, () => [
         `Webhook URL: ${r.url}`,
         ...(r.endpoints.length === 0 ? ['No endpoint registered by sas (run `sas stripe connect`).'] : r.endpoints.map((e) =>

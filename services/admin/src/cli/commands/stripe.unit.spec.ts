@@ -3,16 +3,20 @@ import { CliError } from '../context.js';
 import { parseWindow, readKeyArg } from './stripe.js';
 
 describe('readKeyArg', () => {
-  it('reads @env:VAR', async () => expect(await readKeyArg('@env:K', { K: ' rk_test_abc \n' })).toBe('rk_test_abc'));
-  it('no --key: the stored key is used', async () => expect(await readKeyArg(undefined, {})).toBeUndefined());
-  it.each([
-    { given: 'rk_test_51Habcdefgh', then: /never the key itself/ },
-    { given: '@env:MISSING', then: /MISSING is not set/ },
-  ])('refuses $given (usage, exit 2)', async ({ given, then }) => {
-    const err = await readKeyArg(given, {}).catch((e: unknown) => e);
+  const io = (env: NodeJS.ProcessEnv, warnings: string[] = []) => ({ env, readStdin: async () => 'rk_test_fromstdin\n', warn: (m: string) => { warnings.push(m); } });
+  it('reads @env:VAR', async () => expect(await readKeyArg('@env:K', io({ K: ' rk_test_abc \n' }))).toBe('rk_test_abc'));
+  it('reads - from stdin', async () => expect(await readKeyArg('-', io({}))).toBe('rk_test_fromstdin'));
+  it('no --key: the stored key is used', async () => expect(await readKeyArg(undefined, io({}))).toBeUndefined());
+  it('a key on the command line works but warns', async () => {
+    const warnings: string[] = [];
+    expect(await readKeyArg('rk_test_51Habcdefgh', io({}, warnings))).toBe('rk_test_51Habcdefgh');
+    expect(warnings).toEqual([expect.stringMatching(/stays in your shell history/)]);
+  });
+  it('an unset variable is a usage error (exit 2)', async () => {
+    const err = await readKeyArg('@env:MISSING', io({})).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).exitCode).toBe(2);
-    expect((err as CliError).message).toMatch(then);
+    expect((err as CliError).message).toMatch(/MISSING is not set/);
   });
 });
 
