@@ -13,6 +13,10 @@ export type RangeSpec =
   | { readonly by: 'time'; readonly fromMs: number | null; readonly toMs: number | null }
   | { readonly by: 'offset'; readonly partition: number; readonly fromOffset: string; readonly toOffset: string | null };
 
+export class TopicMissingError extends Error {
+  override readonly name = 'TopicMissingError';
+}
+
 const min = (a: string, b: string): string => (BigInt(a) < BigInt(b) ? a : b);
 const max = (a: string, b: string): string => (BigInt(a) > BigInt(b) ? a : b);
 
@@ -25,6 +29,10 @@ export const resolveRanges = async (kafka: Kafka, topic: string, spec: RangeSpec
   const admin = kafka.admin();
   await admin.connect();
   try {
+    // Asked first: offsets of a missing topic are retried for a minute before KafkaJS gives up.
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new TopicMissingError(`topic ${topic} does not exist: check KAFKA_TOPIC_PREFIX (the services create their topics when they start)`);
+    }
     const bounds = await admin.fetchTopicOffsets(topic);
     const byTime = async (ms: number | null, fallback: 'low' | 'high') => {
       if (ms === null) return new Map(bounds.map((b) => [b.partition, fallback === 'low' ? b.low : b.high]));
