@@ -179,7 +179,7 @@ describe('admin API: webhook signing secrets', () => {
   const id = uniqueId('adm-sec-');
   beforeAll(async () => { expect((await call('POST', '/v1/integrations', { id, name: 'Roll Co' })).status).toBe(201); });
 
-  it('a manual roll: the older secret keeps verifying for 24 h by default, or stops at once', async () => {
+  it('a manual roll: the older secret keeps verifying for 24 h by default, stops at once, or keeps no expiry', async () => {
     const s1 = secret(randomWebhookSecret());
     const s2 = secret(randomWebhookSecret());
     const s3 = secret(randomWebhookSecret());
@@ -198,6 +198,11 @@ describe('admin API: webhook signing secrets', () => {
     expect(listed.body.secrets.map((s: { active: boolean }) => s.active)).toEqual([false, false, true]);
     expect(Object.keys(listed.body.secrets[0]).sort()).toEqual(['active', 'createdAt', 'expiresAt', 'id']);
     expect((await call('GET', `/v1/integrations/${id}`)).body.activeWebhookSecrets).toBe(1);
+
+    const s4 = secret(randomWebhookSecret());
+    const kept = await call('POST', `/v1/integrations/${id}/webhook-secrets`, { secret: s4, expireOthersAfterSeconds: null });
+    expect(kept.body.secrets.filter((s: { active: boolean }) => s.active).map((s: { expiresAt: string | null }) => s.expiresAt)).toEqual([null, null]);
+    expect((await loadWebhookAuth(pool, box, id))?.secrets).toEqual([s4, s3]);
   });
 
   it('refuses a secret that is not a Stripe signing secret, naming the field', async () => {
