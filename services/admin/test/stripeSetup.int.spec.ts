@@ -207,6 +207,8 @@ describe('sas stripe: check, connect, roll against stripe-mock', () => {
       `SELECT actor, action, before, after FROM admin_audit WHERE integration_id = $1 ORDER BY id`, [integrationId]);
     expect(rows.map((x) => `${x.actor} ${x.action}`)).toEqual(['alice stripe.connect', 'alice stripe.connect', 'alice stripe.roll_secret', 'alice stripe.endpoint_retired']);
     expect(rows[0]!.after).toMatchObject({ stripeKey: '(write-only)', signingSecret: '(write-only)' });
+    // The update's before is the endpoint as Stripe had it (stripe-mock's fixture).
+    expect(rows[1]!.before).toMatchObject({ endpointId: firstEndpoint, url: 'https://example.com/my/webhook/endpoint' });
   });
 });
 

@@ -147,7 +147,8 @@ export const connect = (deps: SetupDeps, integrationId: string, givenKey: string
     const wanted = webhookEventTypesFor(state);
     const url = webhookUrlOf(deps.publicBaseUrl, integrationId);
     const listed = await account.listEndpoints();
-    const plan = planEndpoint({ url, events: wanted.events, listed, own, current: await currentEndpoint(account, own) });
+    const current = await currentEndpoint(account, own);
+    const plan = planEndpoint({ url, events: wanted.events, listed, own, current });
     const warnings = [...wanted.warnings, ...plan.warnings];
     const result = (id: string, action: ConnectResult['endpoint']['action']): ConnectResult => ({
       integrationId, url, endpoint: { id, action, enabledEvents: wanted.events }, eventReasons: wanted.reasons, retired, warnings, permissions,
@@ -162,7 +163,7 @@ export const connect = (deps: SetupDeps, integrationId: string, givenKey: string
         throw new StripeSetupError(409, plan.refusal.reason, plan.refusal.message, { endpoints: plan.refusal.endpoints });
       case 'unchanged':
       case 'update': {
-        const before = listed.find((e) => e.id === plan.endpointId) ?? null;
+        const before = current;
         if (plan.action === 'update') await account.updateEndpoint(plan.endpointId, { url, events: wanted.events });
         await inTransaction(db, async () => {
           await storeKey(db, deps.box, integrationId, key);
