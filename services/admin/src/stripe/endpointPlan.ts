@@ -112,3 +112,13 @@ export const planRoll = (p: {
 /** Endpoints whose roll window has ended: delete them from Stripe and forget them. */
 export const dueForRetirement = (own: readonly OwnEndpoint[], now: Date): string[] =>
   own.filter((o) => o.retireAt !== null && o.retireAt.getTime() <= now.getTime()).map((o) => o.endpointId);
+
+/**
+ * Stripe sends connected accounts' events only to a Connect endpoint (`connect: true`), which sas
+ * does not register: say how to add one by hand, without expiring the managed endpoint's secret.
+ */
+export const connectedAccountsWarning = (integrationId: string, accounts: number, url: string): string | null =>
+  accounts === 0 ? null
+    : `the integration accepts events of ${accounts} connected account${accounts === 1 ? '' : 's'}, which Stripe sends only to a Connect endpoint; ` +
+      `sas registers the account's own endpoint only: add one in the Dashboard (Developers → Webhooks → Add endpoint, events on Connected accounts) ` +
+      `for ${url} with the same events, then store its signing secret with \`sas secrets add ${integrationId} --secret @env:VAR --keep-others\``;

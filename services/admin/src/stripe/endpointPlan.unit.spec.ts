@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueForRetirement, planEndpoint, planRoll, type ListedEndpoint } from './endpointPlan.js';
+import { connectedAccountsWarning, dueForRetirement, planEndpoint, planRoll, type ListedEndpoint } from './endpointPlan.js';
 
 const URL = 'https://hooks.example/webhooks/stripe/acme';
 const EVENTS = ['charge.refunded', 'checkout.session.completed', 'invoice.paid'];
@@ -94,5 +94,15 @@ describe('dueForRetirement', () => {
       { endpointId: 'we_due', retireAt: now },
       { endpointId: 'we_later', retireAt: new Date(now.getTime() + 1) },
     ], now)).toEqual(['we_due']);
+  });
+});
+
+describe('connectedAccountsWarning', () => {
+  it('none without connected accounts', () => expect(connectedAccountsWarning('acme', 0, URL)).toBeNull());
+  it('says how to add the Connect endpoint without expiring the managed secret', () => {
+    expect(connectedAccountsWarning('acme', 2, URL)).toBe(
+      'the integration accepts events of 2 connected accounts, which Stripe sends only to a Connect endpoint; sas registers the account\'s own endpoint only: ' +
+      `add one in the Dashboard (Developers → Webhooks → Add endpoint, events on Connected accounts) for ${URL} with the same events, ` +
+      'then store its signing secret with `sas secrets add acme --secret @env:VAR --keep-others`');
   });
 });

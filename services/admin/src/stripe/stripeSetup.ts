@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger, SecretBox } from '@sas/runtime';
 import { writeAudit } from '../api/audit.js';
-import { dueForRetirement, planEndpoint, planRoll, type ListedEndpoint, type OwnEndpoint } from './endpointPlan.js';
+import { connectedAccountsWarning, dueForRetirement, planEndpoint, planRoll, type ListedEndpoint, type OwnEndpoint } from './endpointPlan.js';
 import { parseStripeKey, permissionReport, type ParsedKey, type PermissionReport } from './keyPermissions.js';
 import type { StripeAccount } from './stripeAccount.js';
 import {
@@ -149,7 +149,8 @@ export const connect = (deps: SetupDeps, integrationId: string, givenKey: string
     const listed = await account.listEndpoints();
     const current = await currentEndpoint(account, own);
     const plan = planEndpoint({ url, events: wanted.events, listed, own, current });
-    const warnings = [...wanted.warnings, ...plan.warnings];
+    const connectNote = connectedAccountsWarning(integrationId, state.connectedAccounts, url);
+    const warnings = [...wanted.warnings, ...plan.warnings, ...(connectNote ? [connectNote] : [])];
     const result = (id: string, action: ConnectResult['endpoint']['action']): ConnectResult => ({
       integrationId, url, endpoint: { id, action, enabledEvents: wanted.events }, eventReasons: wanted.reasons, retired, warnings, permissions,
     });

@@ -11,12 +11,16 @@ export interface SetupState extends EventTypeInputs {
   /** The stored restricted key (opened), or null when none is stored. */
   readonly storedKey: string | null;
   readonly own: readonly OwnEndpoint[];
+  /** How many Connect accounts the integration accepts events of. */
+  readonly connectedAccounts: number;
 }
 
 /** What setup needs to know about an integration, or null when it does not exist. */
 export const loadSetupState = async (db: Db, box: SecretBox, integrationId: string): Promise<SetupState | null> => {
-  const { rows } = await db.query<{ sale_trigger: SetupState['saleTrigger']; charge_tracking: SetupState['chargeTracking']; stripe_key_ciphertext: string | null }>(
-    `SELECT sale_trigger, charge_tracking, stripe_key_ciphertext FROM integrations WHERE id = $1`, [integrationId]);
+  const { rows } = await db.query<{ sale_trigger: SetupState['saleTrigger']; charge_tracking: SetupState['chargeTracking']; stripe_key_ciphertext: string | null; accounts: number }>(
+    `SELECT sale_trigger, charge_tracking, stripe_key_ciphertext,
+            (SELECT count(*)::int FROM integration_accounts a WHERE a.integration_id = i.id) AS accounts
+       FROM integrations i WHERE id = $1`, [integrationId]);
   const i = rows[0];
   if (!i) return null;
   const destinations = await db.query<{ id: string; type: DestinationType; settings: Record<string, unknown> }>(
@@ -28,6 +32,7 @@ export const loadSetupState = async (db: Db, box: SecretBox, integrationId: stri
     storedKey: i.stripe_key_ciphertext ? box.open(i.stripe_key_ciphertext) : null,
     destinations: destinations.rows,
     own: await loadOwnEndpoints(db, integrationId),
+    connectedAccounts: i.accounts,
   };
 };
 
