@@ -4,8 +4,9 @@ import type { ReconcileTargets } from './destinations.js';
 
 /**
  * Waits for the pipeline to drain, then reconciles. Drained: the stubs have had no request for
- * `quietMs` and the credits match Stripe (known defects aside), or nothing has arrived for `giveUpQuietMs` (whatever
- * is wrong then stays wrong), or `timeoutMs` passed. Reconciling only once quiet means a late
+ * `quietMs` and the credits match Stripe (known defects aside), or, once partners have been
+ * called at all, nothing has arrived for `giveUpQuietMs` (whatever is wrong then stays wrong),
+ * or `timeoutMs` passed. Reconciling only once quiet means a late
  * resend (a double credit) lands before the count is taken.
  */
 export const drainAndReconcile = async (p: {
@@ -36,7 +37,7 @@ export const drainAndReconcile = async (p: {
       lastReport = Date.now();
       p.onProgress(r, quietFor);
     }
-    if ((clean && quietFor >= (p.quietMs ?? 2_000)) || quietFor >= (p.giveUpQuietMs ?? 20_000) || Date.now() - started > (p.timeoutMs ?? 120_000)) {
+    if ((clean && quietFor >= (p.quietMs ?? 2_000)) || (count > 0 && quietFor >= (p.giveUpQuietMs ?? 20_000)) || Date.now() - started > (p.timeoutMs ?? 120_000)) {
       return { ...r, drainedInMs: Date.now() - started };
     }
     await new Promise((res) => setTimeout(res, p.intervalMs ?? 250));

@@ -46,6 +46,10 @@ describe('reconcile', () => {
     const renewal = order({ orderId: 'in_r', sale: 'recurring', refundedMinor: 100, refunds: [100] });
     expect(reconcile([renewal], { impact: [credit({ orderId: 'in_r' })] }, knownDefects)).toMatchObject({ mismatches: 0, known_defects: 1 });
     expect(reconcile([renewal], { impact_one_tracker: [credit({ orderId: 'in_r' })] }, knownDefects)).toMatchObject({ mismatches: 1, known_defects: 0 });
+    const fullyRefunded = order({ orderId: 'in_f', refundedMinor: 4_900, refunds: [4_900] });
+    expect(reconcile([fullyRefunded], { impact_one_tracker: [credit({ orderId: 'in_f' })] }, knownDefects)).toMatchObject({ mismatches: 0, known_defects: 1 });
+    expect(reconcile([fullyRefunded], { webhook: [credit({ orderId: 'in_f' })] }, knownDefects)).toMatchObject({ mismatches: 1, known_defects: 0 });
+    expect(reconcile([fullyRefunded], { impact: [credit({ orderId: 'in_f', netMinor: 100 })] }, knownDefects)).toMatchObject({ mismatches: 1, known_defects: 0 });
   });
 });
 
