@@ -54,6 +54,9 @@ const withNativeStack = (): StackEndpoints => {
 };
 
 export default async function setup(project: TestProject) {
+  // Tests that run services and the sas CLI as processes start the esbuild bundles (plain
+  // JavaScript, as in production, and seconds faster to start than TypeScript through tsx).
+  execFileSync(process.execPath, [`${repoRoot}/scripts/build.mjs`], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   const given = fromEnvironment();
   if (given) {
     project.provide('stack', given);
