@@ -94,7 +94,10 @@ describe('admin API: integrations', () => {
     expect(Object.keys(got.body).sort()).toEqual(['accounts', 'activeWebhookSecrets', 'chargeTracking', 'createdAt', 'hasStripeKey', 'id', 'name',
       'refundHoldSeconds', 'saleTrigger', 'status', 'updatedAt']);
 
-    const updated = await call('PATCH', `/v1/integrations/${id}`, { name: 'Acme Inc', saleTrigger: 'invoice.payment_succeeded', chargeTracking: 'non_invoice', accounts: ['acct_3'] });
+    const newKey = secret(`rk_test_${randomBytes(12).toString('hex')}`);
+    const updated = await call('PATCH', `/v1/integrations/${id}`, { name: 'Acme Inc', saleTrigger: 'invoice.payment_succeeded', chargeTracking: 'non_invoice', accounts: ['acct_3'], stripeKey: newKey });
+    const resealed = await pool.query('SELECT stripe_key_ciphertext FROM integrations WHERE id = $1', [id]);
+    expect(box.open(resealed.rows[0].stripe_key_ciphertext)).toBe(newKey);
     expect(updated.body).toMatchObject({ name: 'Acme Inc', saleTrigger: 'invoice.payment_succeeded', chargeTracking: 'non_invoice', refundHoldSeconds: 600, accounts: ['acct_3'] });
     expect(await loadIntegrationSettings(pool, id)).toMatchObject({ name: 'Acme Inc', saleTrigger: 'invoice.payment_succeeded', refundHoldSeconds: 600 });
 
@@ -217,7 +220,7 @@ describe('admin API: the audit trail', () => {
 
   it('one row per change, with the actor and redacted before/after; a refused change writes none', async () => {
     const signingSecret = secret(`whsec_${randomBytes(18).toString('base64')}`);
-    await call('POST', '/v1/integrations', { id, name: 'Audit Co' }, { 'x-actor': '' });
+    await call('POST', '/v1/integrations', { id, name: 'Audit Co', stripeKey: secret(`rk_test_${randomBytes(12).toString('hex')}`) }, { 'x-actor': '' });
     await call('POST', `/v1/integrations/${id}/destinations`, { id: destId, type: 'webhook', settings: { url: 'https://hooks.test/a' }, credentials: { signingSecret } });
     await call('PATCH', `/v1/integrations/${id}/destinations/${destId}`, { settings: { url: 'ftp://nope' } });
     await call('PATCH', `/v1/integrations/${id}/destinations/${destId}`, { credentials: { signingSecret: secret(`whsec_${randomBytes(18).toString('base64')}`) } });
@@ -233,7 +236,8 @@ describe('admin API: the audit trail', () => {
       ['alice', 'destination.add', `destination:${destId}`],
       ['admin-api', 'integration.create', `integration:${id}`],
     ]);
-    const [disable, key, update, add] = entries;
+    const [disable, key, update, add, create] = entries;
+    expect(create!.after).toMatchObject({ id, hasStripeKey: true, stripeKey: '(write-only)' });
     expect([disable!.before.status, disable!.after.status]).toEqual(['active', 'disabled']);
     expect(key!.after).toEqual({ hasStripeKey: true, stripeKey: '(write-only)' });
     expect(update!.before.credentials).toEqual({ signingSecret: '(write-only)' });

@@ -157,7 +157,7 @@ describe('sas integrations, destinations, secrets, audit (against the admin API)
     const entries = audit.json<{ entries: { actor: string; action: string }[] }>().entries;
     expect(entries.map((e) => e.action).sort()).toEqual([
       'destination.add', 'destination.disable', 'destination.update', 'integration.create', 'integration.disable', 'integration.enable',
-      'integration.update', 'stripe_key.set', 'webhook_secret.add',
+      'integration.update', 'webhook_secret.add',
     ]);
     expect(new Set(entries.map((e) => e.actor))).toEqual(new Set(['bob']));
     expect((await run(['audit', '--integration', id, '--limit', '2'])).stdout).toMatch(/^AT +ACTOR +ACTION +INTEGRATION +TARGET\n\S+ +bob +webhook_secret\.add +/);

@@ -7,14 +7,17 @@ import { conflict, installErrorHandler, notFound } from './errors.js';
 import { errorSchema, integrationFields, integrationParams, integrationSchema, objectId } from './schemas.js';
 import { viewOf } from './integrationView.js';
 import {
-  insertIntegration, listIntegrations, lockIntegration, replaceAccounts, setIntegrationStatus, updateIntegration, withTx, type IntegrationFields,
+  insertIntegration, listIntegrations, lockIntegration, replaceAccounts, setIntegrationStatus, setStripeKey, updateIntegration, withTx, type IntegrationFields,
 } from '../integrations/store.js';
-import { integrationView } from '../integrations/views.js';
+import { WRITE_ONLY, integrationView, type IntegrationView } from '../integrations/views.js';
 
-type Fields = IntegrationFields & { accounts?: string[] };
+type Fields = IntegrationFields & { accounts?: string[]; stripeKey?: string };
 type Params = { integrationId: string };
 
 const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema };
+
+/** The audit's after: a key set in this change is named, its value write-only. */
+const withKeyNote = (v: IntegrationView, stripeKey: string | undefined) => (stripeKey ? { ...v, stripeKey: WRITE_ONLY } : v);
 
 /**
  * Integrations (create, list, get, update, disable, enable); destinations, webhook signing
@@ -28,18 +31,19 @@ export const integrationRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps
 
   app.post<{ Body: Fields & { id: string; name: string } }>('/integrations', {
     schema: {
-      summary: 'Create an integration', tags: ['integrations'],
+      summary: 'Create an integration (stripeKey, optional, is write-only)', tags: ['integrations'],
       body: { type: 'object', required: ['id', 'name'], additionalProperties: false, properties: { id: objectId('integration id (used in the webhook URL)'), ...integrationFields } },
       response: { 201: integrationSchema, ...errors },
     },
   }, async (req, reply) => {
-    const { id, accounts, ...fields } = req.body;
+    const { id, accounts, stripeKey, ...fields } = req.body;
     const actor = actorOf(req);
     const view = await withTx(deps.pool, async (db) => {
       if (!(await insertIntegration(db, id, fields))) throw conflict(`integration ${id}`);
       if (accounts) await replaceAccounts(db, id, accounts);
+      if (stripeKey) await setStripeKey(db, id, deps.box.seal(stripeKey));
       const after = await viewOf(db, id);
-      await writeAudit(db, { actor, action: 'integration.create', integrationId: id, target: `integration:${id}`, before: null, after });
+      await writeAudit(db, { actor, action: 'integration.create', integrationId: id, target: `integration:${id}`, before: null, after: withKeyNote(after, stripeKey) });
       return after;
     });
     changed('integration.create', actor, id, `integration:${id}`);
@@ -56,22 +60,23 @@ export const integrationRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps
 
   app.patch<{ Params: Params; Body: Fields }>('/integrations/:integrationId', {
     schema: {
-      summary: 'Update an integration (fields given are changed; accounts are replaced as a whole)', tags: ['integrations'],
+      summary: 'Update an integration (fields given are changed; accounts are replaced as a whole; stripeKey is write-only)', tags: ['integrations'],
       params: integrationParams,
       body: { type: 'object', additionalProperties: false, minProperties: 1, properties: integrationFields },
       response: { 200: integrationSchema, ...errors },
     },
   }, async (req) => {
     const id = req.params.integrationId;
-    const { accounts, ...fields } = req.body;
+    const { accounts, stripeKey, ...fields } = req.body;
     const actor = actorOf(req);
     const view = await withTx(deps.pool, async (db) => {
       if (!(await lockIntegration(db, id))) throw notFound(`integration ${id}`);
       const before = await viewOf(db, id);
       await updateIntegration(db, id, fields);
       if (accounts) await replaceAccounts(db, id, accounts);
+      if (stripeKey) await setStripeKey(db, id, deps.box.seal(stripeKey));
       const after = await viewOf(db, id);
-      await writeAudit(db, { actor, action: 'integration.update', integrationId: id, target: `integration:${id}`, before, after });
+      await writeAudit(db, { actor, action: 'integration.update', integrationId: id, target: `integration:${id}`, before, after: withKeyNote(after, stripeKey) });
       return after;
     });
     changed('integration.update', actor, id, `integration:${id}`);

@@ -17,12 +17,17 @@ const account = { type: 'string', pattern: '^acct_[a-zA-Z0-9]+$', description: '
 const time = { type: 'string', format: 'date-time' } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
+export const stripeKeyField = {
+  type: 'string', pattern: '^(rk|sk)_(test|live)_[A-Za-z0-9]+$', description: 'the Stripe restricted (read-only) key, rk_live_...; write-only',
+} as const;
+
 export const integrationFields = {
   name: { type: 'string', minLength: 1, maxLength: 200 },
   saleTrigger: { type: 'string', enum: SaleTriggers, description: 'which invoice event counts a subscription sale' },
   refundHoldSeconds: { type: 'integer', minimum: 0, maximum: 2_678_400, description: 'how long a sale waits for a refund before it is sent' },
   chargeTracking: { type: 'string', enum: ChargeTrackings, description: "'off', 'all' (every charge is a TRANSACTION) or 'non_invoice'" },
   accounts: { type: 'array', items: account, maxItems: 1000, description: 'Connect accounts whose events this integration accepts (replaced as a whole)' },
+  stripeKey: stripeKeyField,
 } as const;
 
 export const integrationSchema = {

@@ -3,7 +3,7 @@ import type { AdminDeps } from './app.js';
 import { actorOf, writeAudit } from './audit.js';
 import { notFound } from './errors.js';
 import { viewOf } from './integrationView.js';
-import { errorSchema, integrationParams, integrationSchema, webhookSecretSchema } from './schemas.js';
+import { errorSchema, integrationParams, integrationSchema, stripeKeyField, webhookSecretSchema } from './schemas.js';
 import { expireOtherSecrets, insertWebhookSecret, listWebhookSecrets, lockIntegration, readIntegration, setStripeKey, withTx } from '../integrations/store.js';
 import { WRITE_ONLY } from '../integrations/views.js';
 
@@ -70,7 +70,7 @@ export const secretRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => 
       tags: ['secrets'], params: integrationParams,
       body: {
         type: 'object', required: ['key'], additionalProperties: false,
-        properties: { key: { type: 'string', pattern: '^(rk|sk)_(test|live)_[A-Za-z0-9]+$', description: 'rk_live_... (a restricted, read-only key), write-only' } },
+        properties: { key: stripeKeyField },
       },
       response: { 200: integrationSchema, ...errors },
     },

@@ -75,16 +75,17 @@ const registerIntegrations = (program: Command, { api, io, ctx }: Tools) => {
     ...(o.account !== undefined ? { accounts: o.account } : {}),
   });
 
+  const keyOf = async (o: FieldOpts) =>
+    (o.stripeKey === undefined ? {} : { stripeKey: await resolveSecret('--stripe-key', parseSecretSource(o.stripeKey), io) });
+
   fieldOptions(group.command('create')
     .description('Create an integration')
     .argument('<id>', 'integration id (letters, digits, - and _; it is part of the webhook URL)')
     .requiredOption('--name <name>', "the merchant's name"))
     .addHelpText('after', '\nExample:\n  sas integrations create acme --name "Acme Inc" --refund-hold 1h --stripe-key @env:ACME_STRIPE_KEY')
     .action(action(async (id: string, o: FieldOpts) => {
-      // Read the key first: a bad source must not leave a half-made integration behind.
-      const key = o.stripeKey === undefined ? undefined : await resolveSecret('--stripe-key', parseSecretSource(o.stripeKey), io);
-      let v = await api().call<IntegrationView>('POST', '/v1/integrations', { id, ...bodyOf(o) });
-      if (key !== undefined) v = await api().call<IntegrationView>('PUT', path('integrations', id, 'stripe-key'), { key });
+      // One request: the integration and its key are created together or not at all.
+      const v = await api().call<IntegrationView>('POST', '/v1/integrations', { id, ...bodyOf(o), ...(await keyOf(o)) });
       ctx.print(v, () => `created integration ${id}\n${integrationFields(v)}`);
     }));
 
@@ -112,12 +113,10 @@ const registerIntegrations = (program: Command, { api, io, ctx }: Tools) => {
     .option('--name <name>', "the merchant's name"))
     .addHelpText('after', '\nExample:\n  sas integrations update acme --refund-hold 2h --account acct_1 --account acct_2')
     .action(action(async (id: string, o: FieldOpts) => {
-      const body = bodyOf(o);
-      if (Object.keys(body).length === 0 && o.stripeKey === undefined) throw new CliError('nothing to change: give at least one option (see sas integrations update --help)', 2);
-      const key = o.stripeKey === undefined ? undefined : await resolveSecret('--stripe-key', parseSecretSource(o.stripeKey), io);
-      let v = Object.keys(body).length > 0 ? await api().call<IntegrationView>('PATCH', path('integrations', id), body) : null;
-      if (key !== undefined) v = await api().call<IntegrationView>('PUT', path('integrations', id, 'stripe-key'), { key });
-      ctx.print(v, () => `updated integration ${id}\n${integrationFields(v!)}`);
+      const body = { ...bodyOf(o), ...(await keyOf(o)) };
+      if (Object.keys(body).length === 0) throw new CliError('nothing to change: give at least one option (see sas integrations update --help)', 2);
+      const v = await api().call<IntegrationView>('PATCH', path('integrations', id), body);
+      ctx.print(v, () => `updated integration ${id}\n${integrationFields(v)}`);
     }));
 
   for (const verb of ['disable', 'enable'] as const) {
