@@ -26,10 +26,12 @@ describe('sas dlq', () => {
     await p?.stop();
   });
 
-  it('lists a failed delivery with its reason; requeued after the fix it is credited once; dropped ones need a reason and leave the list', async () => {
+  const requeued = invoicePaidEvent({ clickId: 'clk_requeue' });
+  const dropped = invoicePaidEvent({ clickId: 'clk_drop' });
+  const entries = new Map<string, DeadLetterEntry>();
+
+  it('lists deliveries a failing partner would not take, with the reason, and inspects one', async () => {
     p.stub.setFaults({ errorRate: 1 });
-    const requeued = invoicePaidEvent({ clickId: 'clk_requeue' });
-    const dropped = invoicePaidEvent({ clickId: 'clk_drop' });
     await p.sendRaw(integrationId, [requeued, dropped]);
     // The dead letter is written before the ledger row is settled failed.
     for (const e of [requeued, dropped]) {
@@ -41,42 +43,51 @@ describe('sas dlq', () => {
     expect(list.code, list.stderr).toBe(0);
     const open = list.json<DeadLetterReport>().entries;
     expect(open.map((e) => [e.source, e.destinationId, e.attempts, e.state])).toEqual([['dispatcher', destination, 2, 'open'], ['dispatcher', destination, 2, 'open']]);
-    expect(open[0]!.reason).toMatch(/50[023]/);
+    expect(open[0]!.reason).toMatch(/HTTP 50[023]/);
     expect(open[0]!.id).toMatch(/^dispatcher:\d+:\d+$/);
-    const byOrder = new Map<string, DeadLetterEntry>();
-    const inspected = await Promise.all(open.map(async (e) => {
-      const r = await sas('--json', 'dlq', 'inspect', e.id);
-      expect(r.code, r.stderr).toBe(0);
-      return r.json<DeadLetterDetail>();
-    }));
-    for (const d of inspected) byOrder.set((d.conversion as { orderId: string }).orderId, d.entry);
-    expect(inspected[0]!.ledger).toMatchObject({ status: 'failed', attempts: 2 });
-    const toRequeue = byOrder.get(requeued.data.object.id)!;
-    const toDrop = byOrder.get(dropped.data.object.id)!;
+    const { rows } = await p.pool.query<{ order_id: string; conversion_id: string }>(
+      `SELECT order_id, conversion_id FROM dispatch_ledger WHERE integration_id = $1`, [integrationId]);
+    for (const r of rows) entries.set(r.order_id, open.find((e) => e.conversionId === r.conversion_id)!);
 
-    const first = await sas('--json', 'dlq', 'requeue', toRequeue.id);
+    const inspect = await sas('--json', 'dlq', 'inspect', entries.get(requeued.data.object.id)!.id);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.json<DeadLetterDetail>()).toMatchObject({
+      entry: { integrationId, destinationId: destination, action: 'credit' },
+      conversion: { orderId: requeued.data.object.id, kind: 'SALE_FIRST' },
+      ledger: { status: 'failed', attempts: 2 },
+    });
+  });
+
+  it('requeued after the fix, a dead letter is credited once; requeued again, nothing is sent', async () => {
+    const id = entries.get(requeued.data.object.id)!.id;
+    const first = await sas('--json', 'dlq', 'requeue', id);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.json<{ results: RequeueResult[] }>().results[0]).toMatchObject({ id: toRequeue.id, result: 'requeued' });
+    expect(first.json<{ results: RequeueResult[] }>().results[0]).toMatchObject({ id, result: 'requeued' });
     await waitFor(async () => ((await p.ledgerStatus(integrationId, destination, requeued.data.object.id)) === 'sent' ? true : undefined), { what: 'sent after requeue', timeoutMs: 20_000 });
     expect(p.deliveriesOf(requeued.data.object.id)).toBe(1);
 
-    const again = await sas('dlq', 'requeue', toRequeue.id);
+    const again = await sas('dlq', 'requeue', id);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/already credited, nothing to do/);
+    expect(p.deliveriesOf(requeued.data.object.id)).toBe(1);
+    expect(p.stub.book.deduped).toBe(0); // no request reached the partner twice
+  });
 
-    const noReason = await sas('dlq', 'drop', toDrop.id);
+  it('a drop needs a reason, leaves the open list, and is never sent', async () => {
+    const id = entries.get(dropped.data.object.id)!.id;
+    const noReason = await sas('dlq', 'drop', id);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toMatch(/--reason/);
-    const drop = await sas('dlq', 'drop', toDrop.id, '--reason', 'customer asked us not to credit it');
+    const drop = await sas('dlq', 'drop', id, '--reason', 'customer asked us not to credit it');
     expect(drop.code, drop.stderr).toBe(0);
 
     const after = (await sas('--json', 'dlq', 'list', '--integration', integrationId, '--state', 'all')).json<DeadLetterReport>();
-    expect(after.entries.map((e) => [e.id, e.state, e.lastAction?.actor])).toEqual(expect.arrayContaining([
-      [toRequeue.id, 'requeued', 'test-operator'], [toDrop.id, 'dropped', 'test-operator'],
+    expect(after.entries.map((e) => [e.id, e.state, e.lastAction?.actor, e.lastAction?.reason])).toEqual(expect.arrayContaining([
+      [entries.get(requeued.data.object.id)!.id, 'requeued', 'test-operator', expect.stringMatching(/pending again/)],
+      [id, 'dropped', 'test-operator', 'customer asked us not to credit it'],
     ]));
     expect(after.counts.dispatcher).toEqual({ open: 0, requeued: 1, dropped: 1 });
-    // Nothing went out twice, and the dropped sale was never sent: its ledger row stays failed.
-    expect(p.stub.book.deduped).toBe(0);
+    // Its ledger row stays failed: no replay sends it by itself.
     expect(p.deliveriesOf(dropped.data.object.id)).toBe(0);
     expect(await p.ledgerStatus(integrationId, destination, dropped.data.object.id)).toBe('failed');
   });
