@@ -188,10 +188,10 @@ describe('sas backfill', () => {
     expect(old.code).toBe(2);
     expect(old.stderr).toMatch(/more than 30 days ago: Stripe keeps events for 30 days/);
     expect(noKey.code).toBe(2);
-    expect(noKey.stderr).toMatch(new RegExp(`integration ${keyless} has no Stripe API key`));
+    expect(noKey.stderr).toContain(`integration ${keyless} has no Stripe API key: store its restricted (read-only) key first (sas integrations update ${keyless} --stripe-key @env:VAR)`);
   });
 
-  it('a run that failed part way resumes from its cursor with --resume', async () => {
+  it('a run that failed (Stripe out of reach) is shown with its reason and finishes with --resume', async () => {
     // Stripe out of reach: the run fails, keeps its (empty) cursors and says how to resume.
     const down = await runSas(['--json', 'backfill', integrationId, '--from', '-1d', '--retries', '0'], { ...env, STRIPE_API_BASE: 'http://127.0.0.1:9' });
     expect(down.code).toBe(1);
@@ -199,18 +199,21 @@ describe('sas backfill', () => {
     const runId = error.details.runId;
     expect(error.error).toContain(`resume with: sas backfill ${integrationId} --resume ${runId}`);
     expect(down.json()).toMatchObject({ runId, status: 'failed', written: 0 });
-    const [shown, resumed] = [await runSas(['--json', 'backfill', 'show', runId], env), await runSas(['--json', 'backfill', integrationId, '--resume', runId], env)];
+    // Read-only meanwhile: `show`, and a resume under another integration (refused).
+    const [shown, other] = await Promise.all([
+      runSas(['--json', 'backfill', 'show', runId], env),
+      runSas(['backfill', keyless, '--resume', runId], env),
+    ]);
     const failed = shown.json<{ status: string; error: string; accounts: { cursor: string | null }[] }>();
     expect(failed).toMatchObject({ status: 'failed', accounts: [{ cursor: null }, { cursor: null }] });
     expect(failed.error).toMatch(/^platform account: /);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`run ${runId} belongs to integration ${integrationId}, not ${keyless}`);
+
+    const resumed = await runSas(['--json', 'backfill', integrationId, '--resume', runId], env);
     expect(resumed.code).toBe(0);
     expect(resumed.json()).toMatchObject({ runId, status: 'done', error: null, written: 2, writtenThisTime: 2 });
     await waitFor(() => (ofRun(runId).length === 2 ? true : undefined), { what: 'the resumed run\'s records' });
-
-    // Resuming under another integration is refused.
-    const other = await runSas(['backfill', keyless, '--resume', runId], env);
-    expect(other.code).toBe(2);
-    expect(other.stderr).toContain(`run ${runId} belongs to integration ${integrationId}, not ${keyless}`);
   });
 
   it('Ctrl-C stops after the page in hand and says how to resume; --resume lists the rest', async () => {

@@ -68,7 +68,7 @@ export const runBackfill = async (start: BackfillStart, d: BackfillDeps): Promis
     }
   }
   if (!source.stripeKeyCiphertext) {
-    throw new BackfillError(`integration ${start.integrationId} has no Stripe API key: store its restricted (read-only) key first, backfill lists events with it`, 2);
+    throw new BackfillError(`integration ${start.integrationId} has no Stripe API key: store its restricted (read-only) key first (sas integrations update ${start.integrationId} --stripe-key @env:VAR), backfill lists events with it`, 2);
   }
   const apiKey = d.box.open(source.stripeKeyCiphertext);
 
