@@ -107,12 +107,19 @@ describe('sas status', () => {
     expect(r.stdout).toMatch(/^ {2}http:\/\/127\.0\.0\.1:9: unreachable/m);
   });
 
-  it('fails clearly: unknown integration (exit 1), bad configuration (exit 2), --help', async () => {
-    const [unknown, bad, help] = await Promise.all([
+  it('fails clearly: unknown integration (exit 1), bad configuration (exit 2), --help; a deployment with no topics yet shows zeros', async () => {
+    const [unknown, bad, help, fresh] = await Promise.all([
       runSas(['status', 'int_nobody', '--json'], env()),
       runSas(['status', integrationId], { ...env(), DATABASE_URL: 'not a url' }),
       runSas(['status', '--help'], env()),
+      runSas(['status', integrationId, '--json'], { ...env(), KAFKA_TOPIC_PREFIX: `${uniqueId('none')}.` }),
     ]);
+    expect(fresh.code).toBe(0);
+    expect(fresh.json<StatusReport>()).toMatchObject({
+      dispatch: [{ sent: 0, failed: 0, pending: 0, successRate: null }, { sent: 0, failed: 0, pending: 0, successRate: null }],
+      heldRefunds: { held: 0, nextDueAt: null, releasing: 0, unknown: 0 },
+      deadLetters: { mapper: { open: 0 }, dispatcher: { open: 0 } },
+    });
     expect(unknown.code).toBe(1);
     expect(JSON.parse(unknown.stderr)).toEqual({ error: 'no integration int_nobody' });
     expect(bad.code).toBe(2);

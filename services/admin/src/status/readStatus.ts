@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { topicName } from '@sas/contracts';
 import type { Pool } from '@sas/runtime';
 import { readDeadLetters } from '../dlq/readDeadLetters.js';
 import type { ConsumerGroupSpec } from './groups.js';
@@ -25,11 +26,17 @@ export const readStatus = async (deps: StatusDeps, integrationId: string): Promi
   const admin = deps.kafka.admin();
   await admin.connect();
   try {
+    // Before any service has started, the dead-letter topics do not exist yet: nothing is open.
+    const topics = new Set(await admin.listTopics());
+    const dlqTopics = [topicName('mapperDeadLetters', deps.prefix), topicName('dispatchDeadLetters', deps.prefix)];
+    const none = { open: 0, requeued: 0, dropped: 0 };
     const [consumerLag, dispatch, heldRefunds, dead] = await Promise.all([
       fetchGroupLags(admin, deps.groups),
       dispatchByDestination(deps.pool, integrationId, deps.prefix),
       heldOf(deps.pool, integrationId, deps.prefix),
-      readDeadLetters({ kafka: deps.kafka, pool: deps.pool, prefix: deps.prefix }, { integrationId }),
+      dlqTopics.every((t) => topics.has(t))
+        ? readDeadLetters({ kafka: deps.kafka, pool: deps.pool, prefix: deps.prefix }, { integrationId })
+        : { counts: { mapper: none, dispatcher: none } },
     ]);
     const metrics = deps.metricsUrls?.length ? await scrapeMetrics(deps.metricsUrls, dispatch.map((d) => d.destinationId)) : undefined;
     return {
