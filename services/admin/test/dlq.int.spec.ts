@@ -108,9 +108,9 @@ describe('sas dlq', () => {
     expect(detail.handled).toBe(true); // dead-lettered events are marked handled
 
     await p.createIntegration(lateIntegration, [`${lateIntegration}_wh`]);
-    const r = await sas('dlq', 'requeue', entry.id);
+    const r = await sas('dlq', 'requeue', '--all', '--source', 'mapper', '--integration', lateIntegration);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/requeued/);
+    expect(r.stdout).toContain(`${entry.id}: requeued`);
     await waitFor(async () => ((await p.ledgerStatus(lateIntegration, `${lateIntegration}_wh`, event.data.object.id)) === 'sent' ? true : undefined), { what: 'mapped and sent', timeoutMs: 20_000 });
     expect(p.deliveriesOf(event.data.object.id)).toBe(1);
     // Requeued again: handled since, so nothing is written.

@@ -49,20 +49,42 @@ const actionsOf = async (pool: Pool, topics: readonly string[]): Promise<Map<str
  * dropped), read from the start of their topics to their current end with a throwaway consumer
  * group, and the counts per source and state. Used by `sas dlq list` and `sas status`.
  */
-export const readDeadLetters = async (deps: DeadLetterDeps, filter: DeadLetterFilter = {}): Promise<DeadLetterReport> => {
-  const sources = filter.source ? [filter.source] : [...DeadLetterSources];
+export const readDeadLetters = async (deps: DeadLetterDeps, filter: DeadLetterFilter = {}): Promise<DeadLetterReport> =>
+  summarize((await readAll(deps, filter.source)).map((x) => x.entry), filter);
+
+/** The open entries with their records' values (what a requeue needs), in one read of the topics. */
+export const readOpenWithValues = async (deps: DeadLetterDeps, filter: Omit<DeadLetterFilter, 'state'>) => {
+  const all = await readAll(deps, filter.source);
+  const wanted = new Set(summarize(all.map((x) => x.entry), { ...filter, state: 'open' }).entries.map((e) => e.id));
+  return all.filter((x) => wanted.has(x.entry.id));
+};
+
+const parseValue = (value: Buffer | null): Record<string, unknown> => {
+  try {
+    const v = JSON.parse(value?.toString('utf8') ?? '{}') as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {}; // listed as UNREADABLE
+  }
+};
+
+const readAll = async (deps: DeadLetterDeps, only: DeadLetterSource | undefined) => {
+  const sources = only ? [only] : [...DeadLetterSources];
   const topicOf = new Map(sources.map((s) => [topicName(topicIdOf[s], deps.prefix), s]));
   const ranges: PartitionRange[] = [];
   for (const topic of topicOf.keys()) ranges.push(...await resolveRanges(deps.kafka, topic, { by: 'time', fromMs: null, toMs: null }));
   const actions = await actionsOf(deps.pool, [...topicOf.keys()]);
-  const all: DeadLetterEntry[] = [];
+  const all: { entry: DeadLetterEntry; value: Record<string, unknown> }[] = [];
   await readRanges(deps.kafka, `sas-dlq-${shortId()}`, ranges, (records) => {
     for (const r of records) {
       const source = topicOf.get(r.topic)!;
-      all.push(entryOf(source, r.topic, r.partition, r.message.offset, r.message.value, actions.get(`${r.topic}:${r.partition}:${r.message.offset}`) ?? []));
+      all.push({
+        entry: entryOf(source, r.topic, r.partition, r.message.offset, r.message.value, actions.get(`${r.topic}:${r.partition}:${r.message.offset}`) ?? []),
+        value: parseValue(r.message.value),
+      });
     }
   });
-  return summarize(all, filter);
+  return all;
 };
 
 /** Filter and count (pure). */
@@ -89,10 +111,7 @@ export const readDeadLetter = async (deps: DeadLetterDeps, source: DeadLetterSou
   await readRanges(deps.kafka, `sas-dlq-${shortId()}`, ranges.filter((r) => r.from === offset), (records) => {
     const r = records.find((x) => x.message.offset === offset);
     if (!r) return;
-    const entry = entryOf(source, topic, partition, offset, r.message.value, actions.get(`${topic}:${partition}:${offset}`) ?? []);
-    let value: Record<string, unknown> = {};
-    try { value = JSON.parse(r.message.value?.toString('utf8') ?? '{}') as Record<string, unknown>; } catch { /* listed as UNREADABLE */ }
-    found = { entry, value };
+    found = { entry: entryOf(source, topic, partition, offset, r.message.value, actions.get(`${topic}:${partition}:${offset}`) ?? []), value: parseValue(r.message.value) };
   });
   return found as { entry: DeadLetterEntry; value: Record<string, unknown> } | null;
 };

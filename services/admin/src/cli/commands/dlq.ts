@@ -5,7 +5,7 @@ import { CliError, type CliContext, type RegisterCommands } from '../context.js'
 import { connect, operateEnv, type Connections } from '../../replay/connections.js';
 import { TopicMissingError } from '../../replay/readRange.js';
 import { DeadLetterSources, DeadLetterStates, parseEntryId, type DeadLetterEntry, type DeadLetterSource } from '../../dlq/entries.js';
-import { readDeadLetter, readDeadLetters } from '../../dlq/readDeadLetters.js';
+import { readDeadLetter, readDeadLetters, readOpenWithValues } from '../../dlq/readDeadLetters.js';
 import { inspectDeadLetter } from '../../dlq/inspect.js';
 import { dropDeadLetter, requeueDispatcherEntry, requeueMapperEntry, type RequeueResult } from '../../dlq/actions.js';
 
@@ -88,11 +88,9 @@ export const registerDlqCommands: RegisterCommands = (program: Command, ctx: Cli
           const { entry, value } = await entryById(c, id);
           return [await requeueOne(c, actor, entry, value)];
         }
-        const open = await readDeadLetters(c, { source: o.source, integrationId: o.integration, state: 'open' });
         const out: RequeueResult[] = [];
-        for (const e of open.entries) {
-          const found = await readDeadLetter(c, e.source, e.partition, e.offset);
-          if (found) out.push(await requeueOne(c, actor, found.entry, found.value));
+        for (const { entry, value } of await readOpenWithValues(c, { source: o.source, integrationId: o.integration })) {
+          out.push(await requeueOne(c, actor, entry, value));
         }
         return out;
       });
