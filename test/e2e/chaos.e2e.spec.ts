@@ -24,5 +24,5 @@ describe('chaos: kill and restart every part while Stripe sends', () => {
     expect(r.details.filter((d) => !d.includes('known defect'))).toEqual([]);
     expect(r).toMatchObject({ mismatches: 0, double_credits: 0, missing: 0 });
     expect(r.findings.filter((f) => f.destination === 'webhook')).toEqual([]);
-  }, 240_000);
+  }, 300_000);
 });

@@ -72,6 +72,8 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosResult> => {
     await pool.end();
     const tag = randomUUID().slice(0, 8);
     pipeline = await startPipelineProcesses({
+      // A fresh broker creates its internal topics on first use; on a loaded machine that takes a while.
+      readyTimeoutMs: 120_000,
       env: {
         KAFKA_BROKERS: kafka.brokers, DATABASE_URL: pg.url, SCHEMA_REGISTRY_URL: o.schemaRegistryUrl,
         ...(o.stripeApiBase ? { STRIPE_API_BASE: o.stripeApiBase } : {}),

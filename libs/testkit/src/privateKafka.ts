@@ -39,7 +39,7 @@ export const startPrivateKafka = async (kafkaLibs: string) => {
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT', 'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER', `log.dirs=${join(dir, 'data')}`, 'num.partitions=3', 'auto.create.topics.enable=false',
     'offsets.topic.replication.factor=1', 'offsets.topic.num.partitions=3', 'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1', 'min.insync.replicas=1', 'group.initial.rebalance.delay.ms=0',
+    'transaction.state.log.min.isr=1', 'transaction.state.log.num.partitions=3', 'min.insync.replicas=1', 'group.initial.rebalance.delay.ms=0',
   ].join('\n'));
   writeFileSync(join(dir, 'log4j.properties'), LOG4J);
   const cp = `${kafkaLibs}/*`;
