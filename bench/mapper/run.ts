@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { topicName } from '@sas/contracts';
+import { consumerGroupId, topicName } from '@sas/contracts';
 import { createIntegration, createKafka, createLogger, createPool, createSecretBox, ensureTopics, migrate, parseKey } from '@sas/runtime';
 import { TEST_SECRETS_KEY, randomWebhookSecret, uniqueId } from '@sas/testkit';
 import { benchEventAt } from './mix.js';
@@ -120,7 +120,7 @@ for (;;) {
   if (child.exitCode !== null) throw new Error(`mapper exited with ${child.exitCode}`);
   peakRss = Math.max(peakRss, memoryMb(child.pid!).rss);
   await sampleMapperBackends();
-  const [offsets] = await admin.fetchOffsets({ groupId, topics: [inTopic] });
+  const [offsets] = await admin.fetchOffsets({ groupId: consumerGroupId(groupId, prefix), topics: [inTopic] });
   done = offsets!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
   if (done > 0 && !firstProgress) firstProgress = { at: Date.now(), done };
   if (done >= total) break;

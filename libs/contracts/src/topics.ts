@@ -57,3 +57,13 @@ export const topicSpecs = (prefix = '', retentionMs = 30 * 24 * 3600 * 1000): To
       ...(id === 'mapperDeadLetters' ? { 'max.message.bytes': String(4 * 1024 * 1024) } : {}),
     },
   }));
+
+/** The services' consumer groups: the name a deployment may override, and the id used on the cluster. */
+export const ConsumerGroups = { mapper: 'mapper', scheduler: 'scheduler', dispatcher: 'dispatcher' } as const;
+
+/**
+ * Like topics, group ids carry the deployment's prefix: two deployments sharing a cluster with
+ * different prefixes must not join one group (members subscribed to different topics would
+ * be handed each other's partitions).
+ */
+export const consumerGroupId = (name: string, prefix = ''): string => `${prefix}${name}`;

@@ -80,9 +80,9 @@ describe('sas status', () => {
     expect(Date.parse(byId.ok!.lastActivityAt!)).toBeGreaterThan(Date.now() - 120_000);
 
     const lag = Object.fromEntries(report.consumerLag.map((g) => [g.service, g]));
-    expect(lag.mapper).toMatchObject({ groupId: groups.MAPPER_GROUP_ID, lag: 0 });
+    expect(lag.mapper).toMatchObject({ groupId: `${prefix}${groups.MAPPER_GROUP_ID}`, lag: 0 });
     expect(lag.mapper!.partitions.filter((p) => p.committed !== null).length).toBe(1); // the poison's partition
-    expect(lag.dispatcher).toMatchObject({ groupId: groups.DISPATCHER_GROUP_ID, lag: 0 });
+    expect(lag.dispatcher).toMatchObject({ groupId: `${prefix}${groups.DISPATCHER_GROUP_ID}`, lag: 0 });
     // Nobody runs the scheduler here: its group committed nothing and the sale waits for it.
     expect(lag.scheduler).toMatchObject({ groupId: `${prefix}${groups.SCHEDULER_GROUP_ID}`, lag: 1, members: 0 });
     expect(lag.scheduler!.partitions.every((p) => p.committed === null)).toBe(true);

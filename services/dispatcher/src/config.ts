@@ -1,3 +1,4 @@
+import { ConsumerGroups } from '@sas/contracts';
 import { z } from 'zod';
 import { baseEnv, port, registryEnv } from '@sas/runtime';
 
@@ -7,7 +8,7 @@ export const dispatcherEnv = z.object({
   ...baseEnv,
   ...registryEnv,
   DISPATCHER_HEALTH_PORT: port(3003),
-  DISPATCHER_GROUP_ID: z.string().default('dispatcher'),
+  DISPATCHER_GROUP_ID: z.string().default(ConsumerGroups.dispatcher),
   SECRETS_KEY: z.string().min(1, 'set SECRETS_KEY to 32 random bytes in base64 (openssl rand -base64 32)'),
   SECRETS_KEY_PREVIOUS: z.string().optional(),
   PARTNER_TIMEOUT_MS: int(10_000, 1),

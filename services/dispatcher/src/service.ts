@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { requiresHold, topicName } from '@sas/contracts';
+import { consumerGroupId, requiresHold, topicName } from '@sas/contracts';
 import {
   createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox,
   createTtlCache, ensureTopics, loadDestinations, migrate, Murmur2Partitioner, parseKey, type Logger,
@@ -29,7 +29,7 @@ export const startDispatcher = async (config: DispatcherConfig, log: Logger): Pr
   // Same partitions as KafkaJS's default partitioner, without its Long arithmetic per key (about 1 % of the bench profile).
   const producer = createDurableProducer(kafka, { createPartitioner: Murmur2Partitioner });
   // Default isolation (read committed): a transactional conversions.due.v1 is read only once committed.
-  const consumer = kafka.consumer({ groupId: config.DISPATCHER_GROUP_ID, sessionTimeout: config.CONSUMER_SESSION_TIMEOUT_MS });
+  const consumer = kafka.consumer({ groupId: consumerGroupId(config.DISPATCHER_GROUP_ID, config.KAFKA_TOPIC_PREFIX), sessionTimeout: config.CONSUMER_SESSION_TIMEOUT_MS });
   const t = (id: Parameters<typeof topicName>[0]) => topicName(id, config.KAFKA_TOPIC_PREFIX);
   await producer.connect();
   await consumer.connect();

@@ -1,3 +1,4 @@
+import { ConsumerGroups } from '@sas/contracts';
 import { z } from 'zod';
 import { baseEnv, port, registryEnv } from '@sas/runtime';
 
@@ -5,7 +6,7 @@ export const mapperEnv = z.object({
   ...baseEnv,
   ...registryEnv,
   MAPPER_HEALTH_PORT: port(3001),
-  MAPPER_GROUP_ID: z.string().default('mapper'),
+  MAPPER_GROUP_ID: z.string().default(ConsumerGroups.mapper),
   SETTINGS_CACHE_MS: z.coerce.number().int().nonnegative().default(10_000),
   /** Opens integrations' Stripe keys; without it the mapper maps without API enrichment. */
   SECRETS_KEY: z.string().min(1).optional(),

@@ -1,4 +1,4 @@
-import { conversionKey, mapperDeadLetterKey, topicName } from '@sas/contracts';
+import { consumerGroupId, conversionKey, mapperDeadLetterKey, topicName } from '@sas/contracts';
 import {
   chunkTopicMessages, createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox, createTtlCache,
   ensureTopics, migrate, Murmur2Partitioner, parseKey, type Logger,
@@ -45,7 +45,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
   });
   const producer = createDurableProducer(kafka, { createPartitioner: Murmur2Partitioner });
   const consumer = kafka.consumer({
-    groupId: config.MAPPER_GROUP_ID,
+    groupId: consumerGroupId(config.MAPPER_GROUP_ID, config.KAFKA_TOPIC_PREFIX),
     sessionTimeout: config.MAPPER_SESSION_TIMEOUT_MS,
     heartbeatInterval: Math.min(3_000, Math.floor(config.MAPPER_SESSION_TIMEOUT_MS / 3)),
     maxBytesPerPartition: config.MAPPER_FETCH_BYTES_PER_PARTITION,

@@ -1,3 +1,4 @@
+import { ConsumerGroups } from '@sas/contracts';
 import { z } from 'zod';
 import { baseEnv, port, registryEnv } from '@sas/runtime';
 
@@ -11,7 +12,7 @@ export const schedulerEnv = z.object({
   SCHEDULER_HEALTH_PORT: port(3002),
   SCHEDULER_HOST: z.string().default('127.0.0.1'),
   /** Consumer group reading conversions.v1 (prefixed with KAFKA_TOPIC_PREFIX). */
-  SCHEDULER_GROUP_ID: z.string().default('scheduler'),
+  SCHEDULER_GROUP_ID: z.string().default(ConsumerGroups.scheduler),
   SCHEDULER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
   /** How often an idle lane looks for due conversions. */
   RELEASE_INTERVAL_MS: z.coerce.number().int().positive().default(250),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { logLevel } from 'kafkajs';
-import { topicName } from '@sas/contracts';
+import { consumerGroupId, topicName } from '@sas/contracts';
 import { createConversionCodec, createHealthServer, createKafka, createPool, ensureTopics, migrate, type Logger } from '@sas/runtime';
 import type { SchedulerConfig } from './config.js';
 import { createHoldStore } from './adapters/holdStore.js';
@@ -61,7 +61,7 @@ export const startScheduler = async (config: SchedulerConfig, log: Logger): Prom
     crash, metrics, log: log.child({ component: 'release' }), now: Date.now,
   });
 
-  const consumer = kafka.consumer({ groupId: `${prefix}${config.SCHEDULER_GROUP_ID}`, sessionTimeout: config.SCHEDULER_SESSION_TIMEOUT_MS,
+  const consumer = kafka.consumer({ groupId: consumerGroupId(config.SCHEDULER_GROUP_ID, prefix), sessionTimeout: config.SCHEDULER_SESSION_TIMEOUT_MS,
     // Smaller fetches than KafkaJS's 10 MB: the hold path is bounded by PostgreSQL anyway, and
     // memory stays flat under a backlog of millions.
     maxBytes: 4 * 1024 * 1024, maxBytesPerPartition: 512 * 1024,

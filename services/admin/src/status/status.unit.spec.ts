@@ -17,11 +17,11 @@ describe('partitionLag', () => {
 });
 
 describe('consumerGroups', () => {
-  it('names the groups as the services do: only the scheduler prefixes its group id', () => {
+  it('names the groups as the services do: each prefixed like the topics', () => {
     expect(consumerGroups({ KAFKA_TOPIC_PREFIX: 'stg.' })).toEqual([
-      { service: 'mapper', groupId: 'mapper', topics: ['stg.stripe.events.v1'] },
+      { service: 'mapper', groupId: 'stg.mapper', topics: ['stg.stripe.events.v1'] },
       { service: 'scheduler', groupId: 'stg.scheduler', topics: ['stg.conversions.v1'] },
-      { service: 'dispatcher', groupId: 'dispatcher', topics: ['stg.conversions.v1', 'stg.conversions.due.v1'] },
+      { service: 'dispatcher', groupId: 'stg.dispatcher', topics: ['stg.conversions.v1', 'stg.conversions.due.v1'] },
     ]);
   });
   it('follows the services\' group variables', () => {
