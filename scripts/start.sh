@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm start: install what is missing, bring up the stack (Kafka, schema registry, PostgreSQL,
-# stripe-mock) and run ingest, mapper, scheduler and dispatcher in the foreground.
-# Ctrl-C stops the four services; `npm run stack -- down` stops the stack.
+# stripe-mock) and run ingest, mapper, scheduler, dispatcher and the admin API in the foreground.
+# Ctrl-C stops the services; `npm run stack -- down` stops the stack.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -19,6 +19,12 @@ if [ -z "${SECRETS_KEY:-}" ]; then
   echo "SECRETS_KEY not set: using the development key in .stack/dev-secrets-key"
 fi
 export SECRETS_KEY
+if [ -z "${ADMIN_TOKEN:-}" ]; then
+  # Development only, like the key above: the admin API's bearer token for `sas`.
+  [ -f .stack/dev-admin-token ] || node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))' > .stack/dev-admin-token
+  ADMIN_TOKEN="$(cat .stack/dev-admin-token)"
+fi
+export ADMIN_TOKEN
 
 dev="$(node --import tsx scripts/devIntegration.ts)"
 integration="$(node -e 'console.log(JSON.parse(process.argv[1]).integrationId)' "$dev")"
@@ -36,7 +42,7 @@ stop() {
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
-for svc in ingest mapper scheduler dispatcher; do
+for svc in ingest mapper scheduler dispatcher admin; do
   node --enable-source-maps "dist/$svc/main.js" > ".stack/logs/$svc.log" 2>&1 &
   pids+=("$!")
 done
@@ -50,10 +56,12 @@ done
 
 cat <<MSG
 
-Pipeline running. Service logs: .stack/logs/{ingest,mapper,scheduler,dispatcher}.log
+Pipeline running. Service logs: .stack/logs/{ingest,mapper,scheduler,dispatcher,admin}.log
 Webhook URL for Stripe:  ${PUBLIC_BASE_URL:-http://127.0.0.1:$port}/webhooks/stripe/$integration
 Forward test events:     stripe listen --forward-to http://127.0.0.1:$port/webhooks/stripe/$integration
                          (then restart with STRIPE_WEBHOOK_SECRET=<whsec_ it prints> to trust it)
+Admin API:               http://127.0.0.1:${ADMIN_PORT:-3004}/openapi.json
+The sas CLI:             export SAS_ADMIN_TOKEN="\$(cat .stack/dev-admin-token)"; npx sas --help   (or your own ADMIN_TOKEN)
 MSG
 [ -n "$secret" ] && echo "Signing secret of the new '$integration' integration: $secret"
 echo "Ctrl-C to stop."
