@@ -91,6 +91,7 @@ export const replayConversions = async (c: Connections, r: ReplayRequest): Promi
     destinations: Object.fromEntries(destinations.filter((d) => !r.destinationId || d.id === r.destinationId).map((d) => [d.id, zeroes()])),
     conversions: [] as ConversionLine[],
   };
+  const seen = new Set<string>();
   const producer = r.dryRun ? null : createDurableProducer(c.kafka, { createPartitioner: Murmur2Partitioner });
   await producer?.connect();
   try {
@@ -108,6 +109,12 @@ export const replayConversions = async (c: Connections, r: ReplayRequest): Promi
       const out: Message[] = [];
       for (const m of mine) {
         report.matched++;
+        // The range can hold one conversion twice (a mapper re-emit, a replayed event): it is sent once.
+        if (seen.has(m.conversion.conversionId)) {
+          report.skipped['repeat of a conversion earlier in the range'] = (report.skipped['repeat of a conversion earlier in the range'] ?? 0) + 1;
+          continue;
+        }
+        seen.add(m.conversion.conversionId);
         const v = judgeConversion(m.conversion, m.plans, (d, o, a) => statuses.get(`${d}\u0000${o}\u0000${a}`), { nowMs: r.nowMs, onlyDestination: r.destinationId });
         for (const [d, e] of Object.entries(v.destinations)) report.destinations[d]![e]++;
         if (v.resend) {

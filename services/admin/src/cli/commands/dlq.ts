@@ -6,7 +6,7 @@ import { connect, operateEnv, type Connections } from '../../replay/connections.
 import { TopicMissingError } from '../../replay/readRange.js';
 import { DeadLetterSources, DeadLetterStates, parseEntryId, type DeadLetterEntry, type DeadLetterSource } from '../../dlq/entries.js';
 import { readDeadLetter, readDeadLetters, readOpenWithValues } from '../../dlq/readDeadLetters.js';
-import { inspectDeadLetter } from '../../dlq/inspect.js';
+import { inspectDeadLetter, type DeadLetterDetail } from '../../dlq/inspect.js';
 import { dropDeadLetter, requeueDispatcherEntry, requeueMapperEntry, type RequeueResult } from '../../dlq/actions.js';
 
 const withConnections = async <T>(ctx: CliContext, fn: (c: Connections, actor: string) => Promise<T>): Promise<T> => {
@@ -30,6 +30,26 @@ const oneLine = (e: DeadLetterEntry): string => {
     : `${e.eventId ?? '(no event id)'} ${e.eventType ?? ''}`.trim();
   const when = e.at ? new Date(e.at).toISOString() : '-';
   return `${e.id}  ${e.state}  ${when}  ${e.integrationId ?? '-'}  ${what}  ${e.code ?? '-'}: ${e.reason.replace(/\s+/g, ' ').slice(0, 160)}`;
+};
+
+const describeDetail = (d: DeadLetterDetail): string => {
+  const e = d.entry;
+  const c = d.conversion as Record<string, unknown> | null | undefined;
+  return [
+    `${e.id}  ${e.state}`,
+    `  integration  ${e.integrationId ?? '-'}`,
+    `  reason       ${e.code ?? '-'}: ${e.reason}`,
+    `  where        ${e.topic} partition ${e.partition} offset ${e.offset}, dead-lettered ${e.at ? new Date(e.at).toISOString() : '-'}`,
+    ...(e.source === 'dispatcher' ? [
+      `  delivery     ${e.action} to ${e.destinationId}, ${e.attempts} attempt(s)`,
+      `  ledger now   ${d.ledger ? `${d.ledger.status} (${d.ledger.attempts} attempts, ${d.ledger.updatedAt})` : 'no row'}`,
+      `  conversion   ${c && !('error' in c) ? `${c.kind} ${c.conversionId} order ${c.orderId}, ${c.amountMinor} ${c.currency} minor units` : JSON.stringify(c)}`,
+    ] : [
+      `  event        ${d.event ? `${d.event.id} ${d.event.type}` : 'not readable'} (${d.rawRecord?.bytes ?? 0} bytes at ${d.rawRecord?.topic} ${d.rawRecord?.partition}:${d.rawRecord?.offset})`,
+      `  handled      ${d.handled ? 'yes (marked when dead-lettered, or mapped since)' : 'no'}`,
+    ]),
+    ...d.actions.map((a) => `  ${a.at}  ${a.action} by ${a.actor}${a.reason ? `: ${a.reason}` : ''}`),
+  ].join('\n');
 };
 
 /** An entry by its id, or a usage error (bad id, exit 2) or a failure (no such record, exit 1). */
@@ -71,7 +91,7 @@ export const registerDlqCommands: RegisterCommands = (program: Command, ctx: Cli
         const { entry, value } = await entryById(c, id);
         return inspectDeadLetter(c, entry, value);
       });
-      ctx.print(detail, () => JSON.stringify(detail, null, 2));
+      ctx.print(detail, () => describeDetail(detail));
     });
 
   dlq.command('requeue')
