@@ -11,7 +11,9 @@ export interface ProgressReporter {
 }
 
 const accountName = (a: string | null): string => a ?? 'platform';
-const totals = (run: BackfillRun) => run.accounts.reduce((t, a) => ({ read: t.read + a.read, written: t.written + a.written }), { read: 0, written: 0 });
+const totals = (run: BackfillRun) => run.accounts.reduce(
+  (t, a) => ({ read: t.read + a.read, written: t.written + a.written, pages: t.pages + a.pages }), { read: 0, written: 0, pages: 0 },
+);
 
 /** On a terminal: one bar over the time range covered, all accounts together, with counts. */
 export const createBarReporter = (stream: NodeJS.WritableStream): ProgressReporter => {
@@ -28,19 +30,21 @@ export const createBarReporter = (stream: NodeJS.WritableStream): ProgressReport
     stream.write(`\r\x1b[2K${s}\n`);
   };
   return {
-    page: (run, account, p) => {
+    page: (run, account) => {
       const t = totals(run);
-      const payload = { account: accountName(account), written: t.written, pages: run.accounts.reduce((s, a) => s + a.pages, 0) };
+      const payload = { account: accountName(account), written: t.written, pages: t.pages };
       const value = Math.round(runFraction(run.accounts, run.fromSec, run.toSec) * 1000);
       if (!started) {
         bar.start(1000, value, payload);
         started = true;
       } else bar.update(value, payload);
-      if (p.done && run.accounts.every((a) => a.done)) bar.update(1000, payload);
     },
     retry: (account, attempt, waitMs, reason) => line(`${accountName(account)}: ${reason}; try ${attempt + 1} in ${(waitMs / 1000).toFixed(1)} s`),
     note: line,
-    stop: () => { if (started) bar.stop(); },
+    stop: () => {
+      if (started) bar.stop();
+      started = false;
+    },
   };
 };
 
@@ -48,18 +52,16 @@ export const createBarReporter = (stream: NodeJS.WritableStream): ProgressReport
 export const createJsonLineReporter = (stream: NodeJS.WritableStream): ProgressReporter => {
   const write = (o: Record<string, unknown>) => stream.write(`${JSON.stringify(o)}\n`);
   return {
-    page: (run, account, p) => write({
-      progress: 'backfill.page', runId: run.id, account: accountName(account), pages: p.pages, read: p.read, written: p.written,
-      cursor: p.cursor, oldestCreated: p.oldestCreated === null ? null : new Date(p.oldestCreated * 1000).toISOString(),
-      accountDone: p.done, covered: Number(runFraction(run.accounts, run.fromSec, run.toSec).toFixed(4)), ...totalsOf(run),
-    }),
+    page: (run, account, p) => {
+      const t = totals(run);
+      write({
+        progress: 'backfill.page', runId: run.id, account: accountName(account), pages: p.pages, read: p.read, written: p.written,
+        cursor: p.cursor, oldestCreated: p.oldestCreated === null ? null : new Date(p.oldestCreated * 1000).toISOString(),
+        accountDone: p.done, covered: Number(runFraction(run.accounts, run.fromSec, run.toSec).toFixed(4)), runRead: t.read, runWritten: t.written,
+      });
+    },
     retry: (account, attempt, waitMs, reason) => write({ progress: 'backfill.retry', account: accountName(account), attempt, waitMs, reason }),
     note: (message) => write({ progress: 'backfill.note', message }),
     stop: () => undefined,
   };
-};
-
-const totalsOf = (run: BackfillRun) => {
-  const t = totals(run);
-  return { runRead: t.read, runWritten: t.written };
 };

@@ -4,12 +4,12 @@ import type { DurableProducer, SecretBox } from '@sas/runtime';
 import { PageFailedError, START, runAccountLoop, type AccountProgress, type PageQuery, type Page } from './backfillLoop.js';
 import { createEventWriter } from './eventWriter.js';
 import { createPacer } from './pacer.js';
-import { createRunStore, loadBackfillSource, type BackfillRun, type RunStatus } from './runStore.js';
+import { createRunStore, loadBackfillSource, type BackfillRun, type RunStatus, type RunStore } from './runStore.js';
 import { adviseStripeError, createStripeEventSource, redactKeys, type ListedStripeEvent } from './stripeEventSource.js';
 
 export class BackfillError extends Error {
   override readonly name = 'BackfillError';
-  constructor(message: string, readonly exitCode: 1 | 2, readonly runId: string | null = null) {
+  constructor(message: string, readonly exitCode: 1 | 2, readonly runId: string | null = null, readonly result: BackfillResult | null = null) {
     super(message);
   }
 }
@@ -54,7 +54,6 @@ export const newRunId = (): string => `bf_${Date.now().toString(36)}${randomByte
  */
 export const runBackfill = async (start: BackfillStart, d: BackfillDeps): Promise<BackfillResult> => {
   const now = d.now ?? Date.now;
-  const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const t0 = now();
   const store = createRunStore(d.pool);
 
@@ -72,48 +71,47 @@ export const runBackfill = async (start: BackfillStart, d: BackfillDeps): Promis
   }
   const apiKey = d.box.open(source.stripeKeyCiphertext);
 
-  let runId: string;
-  if (existing) {
-    runId = existing.id;
-  } else if (start.kind === 'new') {
+  let runId = existing?.id ?? null;
+  if (start.kind === 'new') {
     runId = newRunId();
     const accounts = start.accounts ?? [null, ...source.accounts];
     await store.create({ id: runId, integrationId: start.integrationId, fromSec: start.fromSec, toSec: start.toSec, onlyFailed: start.onlyFailed, accounts });
-  } else {
-    throw new BackfillError(`no backfill run ${start.runId}`, 2);
   }
+  const id = runId!;
 
   const lock = await d.pool.connect();
   try {
-    const { rows } = await lock.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext('backfill_run'), hashtext($1)) AS locked`, [runId]);
-    if (!rows[0]?.locked) throw new BackfillError(`run ${runId} is being run by another process`, 1, runId);
+    const { rows } = await lock.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(hashtext('backfill_run'), hashtext($1)) AS locked`, [id]);
+    if (!rows[0]?.locked) throw new BackfillError(`run ${id} is being run by another process`, 1, id);
     try {
-      return await runHeld(runId, apiKey, store, d, now, sleep, t0, start.integrationId);
+      return await runHeld({ runId: id, integrationId: start.integrationId, apiKey, store, d, now, t0 });
     } finally {
-      await lock.query(`SELECT pg_advisory_unlock(hashtext('backfill_run'), hashtext($1))`, [runId]);
+      await lock.query(`SELECT pg_advisory_unlock(hashtext('backfill_run'), hashtext($1))`, [id]);
     }
   } finally {
     lock.release();
   }
 };
 
-const runHeld = async (
-  runId: string, apiKey: string, store: ReturnType<typeof createRunStore>, d: BackfillDeps,
-  now: () => number, sleep: (ms: number) => Promise<void>, t0: number, integrationId: string,
-): Promise<BackfillResult> => {
+/** The run's accounts in turn, while this process holds the run's lock. */
+const runHeld = async (h: {
+  runId: string; integrationId: string; apiKey: string; store: RunStore; d: BackfillDeps; now: () => number; t0: number;
+}): Promise<BackfillResult> => {
+  const { runId, store, d, now } = h;
+  const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let run = (await store.get(runId))!;
-  const finish = async (status: RunStatus, error: string | null, writtenNow: number): Promise<BackfillResult> => {
-    if (run.status !== status || error !== run.error) await store.setStatus(runId, status, error);
+  let writtenNow = 0;
+  const finish = async (status: RunStatus, error: string | null): Promise<BackfillResult> => {
+    await store.setStatus(runId, status, error);
     run = (await store.get(runId))!;
-    return { run, durationMs: now() - t0, writtenNow };
+    return { run, durationMs: now() - h.t0, writtenNow };
   };
-  if (run.status === 'done') return finish('done', null, 0);
+  if (run.status === 'done') return finish('done', null);
   await store.setStatus(runId, 'running');
 
-  const fetchPage = d.fetchPage ?? createStripeEventSource({ apiKey, apiBase: d.stripeApiBase, timeoutMs: d.stripeTimeoutMs });
-  const writePage = createEventWriter({ producer: d.producer, topicPrefix: d.topicPrefix, integrationId, runId, now });
+  const fetchPage = d.fetchPage ?? createStripeEventSource({ apiKey: h.apiKey, apiBase: d.stripeApiBase, timeoutMs: d.stripeTimeoutMs });
+  const writePage = createEventWriter({ producer: d.producer, topicPrefix: d.topicPrefix, integrationId: h.integrationId, runId, now });
   const pace = createPacer(d.rate, now, sleep);
-  let writtenNow = 0;
 
   for (const acc of run.accounts) {
     if (acc.done) continue;
@@ -139,16 +137,16 @@ const runHeld = async (
         { ...START, ...acc },
       );
       writtenNow += end.progress.written - before;
-      if (end.outcome === 'stopped') return finish('interrupted', null, writtenNow);
+      if (end.outcome === 'stopped') return finish('interrupted', null);
     } catch (err) {
       // The cursor saved is the last page the broker acknowledged: resuming starts after it.
       const failed = err instanceof PageFailedError ? err : null;
       if (failed) writtenNow += failed.progress.written - before;
       const reason = redactKeys(err instanceof Error ? err.message : String(err));
       const message = `${account ?? 'platform account'}: ${reason}${failed && failed.attempts > 1 ? ` (after ${failed.attempts} attempts)` : ''}`;
-      const result = await finish('failed', message, writtenNow).catch(() => null);
-      throw Object.assign(new BackfillError(`backfill ${runId} stopped: ${message}`, 1, runId), { result });
+      const result = await finish('failed', message).catch(() => null);
+      throw new BackfillError(`backfill ${runId} stopped: ${message}`, 1, runId, result);
     }
   }
-  return finish('done', null, writtenNow);
+  return finish('done', null);
 };

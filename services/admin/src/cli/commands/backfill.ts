@@ -124,8 +124,10 @@ const runCommand = async (ctx: CliContext, integrationId: string, o: RunOptions)
   } catch (err) {
     reporter.stop();
     if (err instanceof BackfillError) {
-      const result = (err as BackfillError & { result?: BackfillResult | null }).result;
-      if (result) ctx.print(resultView(result), () => humanRun(runView(result.run)));
+      if (err.result) {
+        const view = resultView(err.result);
+        ctx.print(view, () => humanRun(view));
+      }
       const hint = err.runId && err.exitCode === 1 ? `; ${resumeHint({ integrationId, runId: err.runId })}` : '';
       throw new CliError(`${err.message}${hint}`, err.exitCode, err.runId ? { runId: err.runId } : undefined);
     }
