@@ -9,6 +9,8 @@ export const operateEnv = z.object({
   ...registryEnv,
   SECRETS_KEY: z.string().min(1, 'set SECRETS_KEY (the services\' key) to read destinations'),
   SECRETS_KEY_PREVIOUS: z.string().optional(),
+  /** Stripe API base for a dry run of `sas replay events` (maps events as the mapper does, reading what it reads). */
+  STRIPE_API_BASE: z.string().url().default('https://api.stripe.com'),
   /** Who acts, for the dead-letter audit trail. */
   USER: z.string().optional(),
 });
@@ -20,6 +22,7 @@ export interface Connections {
   readonly codec: ConversionCodec;
   readonly box: SecretBox;
   readonly prefix: string;
+  readonly stripeApiBase: string;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export const connect = (env: OperateEnv): Connections => {
     codec: createConversionCodec(env.SCHEMA_REGISTRY_URL),
     box: createSecretBox(parseKey(env.SECRETS_KEY), env.SECRETS_KEY_PREVIOUS ? [parseKey(env.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY_PREVIOUS')] : []),
     prefix: env.KAFKA_TOPIC_PREFIX,
+    stripeApiBase: env.STRIPE_API_BASE,
     close: () => pool.end(),
   };
 };

@@ -50,7 +50,7 @@ export interface ConversionReplayReport {
 const zeroes = (): Record<Expectation, number> => Object.fromEntries(Expectations.map((e) => [e, 0])) as Record<Expectation, number>;
 
 /** Ledger statuses of the given keys, as one lookup. */
-const ledgerStatuses = async (c: Connections, integrationId: string, keys: { destinationId: string; orderId: string; actionKey: string }[]) => {
+export const ledgerStatuses = async (c: Connections, integrationId: string, keys: { destinationId: string; orderId: string; actionKey: string }[]) => {
   if (keys.length === 0) return new Map<string, string>();
   const { rows } = await c.pool.query<{ destination_id: string; order_id: string; action: string; status: string }>(
     `SELECT l.destination_id, l.order_id, l.action, l.status
@@ -63,7 +63,7 @@ const ledgerStatuses = async (c: Connections, integrationId: string, keys: { des
 
 type PlanDispatch = (typeof import('@sas/dispatcher'))['planDispatch'];
 
-const plansOf = (planDispatch: PlanDispatch, conversion: Conversion, destinations: readonly Destination[]): DestinationPlan[] =>
+export const plansOf = (planDispatch: PlanDispatch, conversion: Conversion, destinations: readonly Destination[]): DestinationPlan[] =>
   destinations.map((d) => {
     const plan = planDispatch(conversion, d);
     return 'skip' in plan ? { destinationId: d.id, skip: plan.skip } : { destinationId: d.id, actionKey: plan.actionKey };

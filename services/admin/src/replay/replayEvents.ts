@@ -1,9 +1,10 @@
 import { RawEventHeaders, topicName } from '@sas/contracts';
-import { chunkTopicMessages, createDurableProducer, loadDestinations } from '@sas/runtime';
+import { chunkTopicMessages, createDurableProducer } from '@sas/runtime';
 import type { IHeaders, Message } from 'kafkajs';
 import type { Connections } from './connections.js';
-import { readRanges, resolveRanges, type PartitionRange } from './readRange.js';
+import { readRanges, resolveRanges, type PartitionRange, type RangeRecord } from './readRange.js';
 import type { ReplayRequest } from './replayConversions.js';
+import { createMappingPreview, type MappingPreview } from './previewEvents.js';
 
 export interface EventReplayReport {
   readonly replayId: string;
@@ -18,8 +19,10 @@ export interface EventReplayReport {
   readonly skipped: Record<string, number>;
   /** Per Stripe event type: events matched, and how many of them the mapper has handled before. */
   readonly eventTypes: Record<string, { events: number; handled: number }>;
-  /** What the integration's destinations will see. */
-  readonly destinations: Record<string, string>;
+  /** What the mapper and the destinations will make of the re-sent events. */
+  readonly note: string;
+  /** Dry run only: the events mapped read-only, and what each destination's ledger makes of their conversions. */
+  readonly preview: MappingPreview | null;
 }
 
 const headerOf = (h: IHeaders | undefined, name: string): string | null => {
@@ -37,7 +40,7 @@ const headerOf = (h: IHeaders | undefined, name: string): string | null => {
  */
 export const replayEvents = async (c: Connections, r: ReplayRequest): Promise<EventReplayReport> => {
   const topic = topicName('stripeEvents', c.prefix);
-  const destinations = await loadDestinations(c.pool, c.box, r.integrationId);
+  const preview = r.dryRun ? await createMappingPreview(c, { integrationId: r.integrationId, stripeApiBase: c.stripeApiBase, nowMs: r.nowMs }) : null;
   const ranges = await resolveRanges(c.kafka, topic, r.range);
   const groupId = `sas-replay-${r.integrationId}-${r.replayId}`;
   const report = { read: 0, matched: 0, resent: 0, skipped: {} as Record<string, number>, eventTypes: {} as EventReplayReport['eventTypes'] };
@@ -53,6 +56,7 @@ export const replayEvents = async (c: Connections, r: ReplayRequest): Promise<Ev
         `SELECT event_id FROM mapper_processed_events WHERE integration_id = $1 AND event_id = ANY($2::text[])`, [r.integrationId, ids]);
       const handled = new Set(rows.map((x) => x.event_id));
       const out: { partition: number; message: Message }[] = [];
+      const toMap: RangeRecord[] = [];
       for (const rec of mine) {
         report.matched++;
         const h = rec.message.headers ?? {};
@@ -69,8 +73,10 @@ export const replayEvents = async (c: Connections, r: ReplayRequest): Promise<Ev
           handledTotal++;
         }
         report.resent++;
+        toMap.push(rec);
         out.push({ partition: rec.partition, message: { key: rec.message.key, value: rec.message.value, headers: { ...h, [RawEventHeaders.replay]: r.replayId }, partition: rec.partition } });
       }
+      if (toMap.length > 0) await preview?.add(topic, toMap[0]!.partition, toMap);
       if (producer && out.length > 0) {
         const batch = [{ topic, messages: out.map((o) => o.message) }];
         for (const chunk of chunkTopicMessages(batch, 512 * 1024)) await producer.sendBatch({ topicMessages: chunk, acks: -1 });
@@ -82,8 +88,5 @@ export const replayEvents = async (c: Connections, r: ReplayRequest): Promise<Ev
   const unhandled = report.resent - handledTotal;
   const note = `${handledTotal} event(s) handled before: re-mapped read-only to the same conversion ids, answered duplicate where the ledger has them, sent where it does not` +
     (unhandled > 0 ? `; ${unhandled} never handled: mapped as new` : '');
-  return {
-    replayId: r.replayId, groupId, dryRun: r.dryRun, integrationId: r.integrationId, topic, ranges, ...report,
-    destinations: Object.fromEntries(destinations.map((d) => [d.id, note])),
-  };
+  return { replayId: r.replayId, groupId, dryRun: r.dryRun, integrationId: r.integrationId, topic, ranges, ...report, note, preview: preview?.preview ?? null };
 };

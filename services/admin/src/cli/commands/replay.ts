@@ -58,7 +58,11 @@ export const registerReplayCommands: RegisterCommands = (program: Command, ctx: 
         `replay ${r.replayId}${r.dryRun ? ' (dry run)' : ''}: ${r.read} read, ${r.matched} of ${integrationId}, ${r.resent} ${r.dryRun ? 'would be ' : ''}re-sent to ${r.topic}`,
         ...Object.entries(r.skipped).map(([why, n]) => `  skipped ${n}: ${why}`),
         ...Object.entries(r.eventTypes).map(([t, n]) => `  ${t}: ${n.events} (${n.handled} handled before)`),
-        ...Object.entries(r.destinations).map(([d, note]) => `  ${d}: ${note}`),
+        `  ${r.note}`,
+        ...(r.preview ? [
+          `  mapped read-only: ${r.preview.conversions} conversion(s)${Object.keys(r.preview.deadLetters).length ? `, dead letters: ${counts(r.preview.deadLetters)}` : ''}`,
+          ...Object.entries(r.preview.destinations).map(([d, e]) => `  ${d}: ${counts(e)}`),
+        ] : []),
       ].join('\n'));
     });
 };
