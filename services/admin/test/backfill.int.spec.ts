@@ -180,6 +180,35 @@ describe('sas backfill', () => {
     expect(conversions).toHaveLength(1);
   });
 
+  it('a run is paged by one process at a time: resuming it while it runs is refused', async () => {
+    const kafka = createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'bf-lock-test', log: createLogger('bf', 'silent') });
+    const producer = createDurableProducer(kafka, { createPartitioner: Murmur2Partitioner });
+    await producer.connect();
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let asked!: () => void;
+    const fetching = new Promise<void>((r) => { asked = r; });
+    const deps = {
+      pool, box, producer, topicPrefix: prefix, stripeApiBase: stackEndpoints().stripeApiBase, stripeTimeoutMs: 10_000, rate: 20, retries: 0,
+      stopRequested: () => false, onPage: () => undefined, onRetry: () => undefined,
+    };
+    try {
+      const nowSec = Math.floor(Date.now() / 1000);
+      const first = runBackfill({ kind: 'new', integrationId, fromSec: nowSec - 60, toSec: nowSec, onlyFailed: false, accounts: [null] }, {
+        ...deps, fetchPage: async () => { asked(); await held; return { events: [], hasMore: false }; },
+      });
+      await fetching;
+      const runId = (await pool.query<{ id: string }>(`SELECT id FROM backfill_runs WHERE integration_id = $1 AND status = 'running' ORDER BY started_at DESC LIMIT 1`, [integrationId])).rows[0]!.id;
+      const second = await runBackfill({ kind: 'resume', integrationId, runId }, deps).catch((e: unknown) => e);
+      expect(second).toMatchObject({ name: 'BackfillError', exitCode: 1, message: `run ${runId} is being run by another process` });
+      release();
+      expect((await first).run).toMatchObject({ id: runId, status: 'done' });
+    } finally {
+      release();
+      await producer.disconnect();
+    }
+  });
+
   it('refuses a range older than Stripe keeps, and an integration without a Stripe key', async () => {
     const [old, noKey] = await Promise.all([
       runSas(['backfill', integrationId, '--from', '-31d'], env),
