@@ -209,11 +209,16 @@ describe('sas backfill', () => {
     }
   });
 
-  it('refuses a range older than Stripe keeps, and an integration without a Stripe key', async () => {
-    const [old, noKey] = await Promise.all([
+  it('refuses a range older than Stripe keeps, an integration without a Stripe key, and options that do not fit', async () => {
+    const [old, noKey, badAccount, resumeWithRange] = await Promise.all([
       runSas(['backfill', integrationId, '--from', '-31d'], env),
       runSas(['backfill', keyless, '--from', '-1d'], env),
+      runSas(['backfill', integrationId, '--from', '-1d', '--account', 'platform', '--account', 'cus_123'], env),
+      runSas(['backfill', integrationId, '--resume', 'bf_x', '--from', '-1d'], env),
     ]);
+    expect([badAccount.code, resumeWithRange.code]).toEqual([2, 2]);
+    expect(badAccount.stderr).toContain('--account cus_123: expected acct_... or platform');
+    expect(resumeWithRange.stderr).toContain('--resume takes the run\'s own range and accounts');
     expect(old.code).toBe(2);
     expect(old.stderr).toMatch(/more than 30 days ago: Stripe keeps events for 30 days/);
     expect(noKey.code).toBe(2);
