@@ -28,22 +28,29 @@ export interface ConversionVerdict {
 
 /**
  * Whether a conversion of the range is re-sent, and what each destination will make of it.
- * A conversion still on hold (notBefore in the future) is not: the scheduler holds it and
- * releases it. With `onlyDestination`, a conversion is re-sent only when that destination has
- * something to send (no ledger row); the others see it again and their ledgers answer duplicate.
+ * A conversion that needs a hold is re-sent only once the scheduler has released it
+ * (`holdState`: its held_conversions row's state, null without one): one still held (or not
+ * yet seen by the scheduler) is released by the scheduler itself, and one an operator
+ * cancelled must never be sent. With `onlyDestination`, a conversion is re-sent only when that
+ * destination has something to send (no ledger row); the others see it again and their
+ * ledgers answer duplicate.
  */
 export const judgeConversion = (
   c: Pick<Conversion, 'notBefore' | 'receivedAt' | 'orderId'>, plans: readonly DestinationPlan[],
   statusOf: (destinationId: string, orderId: string, actionKey: string) => string | undefined,
-  p: { nowMs: number; onlyDestination: string | null },
+  p: { nowMs: number; onlyDestination: string | null; holdState: string | null },
 ): ConversionVerdict => {
   const destinations: Record<string, Expectation> = {};
   for (const plan of plans) {
     if (p.onlyDestination && plan.destinationId !== p.onlyDestination) continue;
     destinations[plan.destinationId] = 'skip' in plan ? 'skipped_by_destination' : expectationOf(statusOf(plan.destinationId, c.orderId, plan.actionKey));
   }
-  if (requiresHold(c) && c.notBefore > p.nowMs) {
-    return { resend: false, skipped: `on hold until ${new Date(c.notBefore).toISOString()}: the scheduler releases it`, destinations };
+  if (requiresHold(c) && p.holdState !== 'released') {
+    const skipped = p.holdState === 'cancelled' ? 'cancelled in the scheduler: never sent'
+      : p.holdState === 'unknown' ? 'release state unknown in the scheduler: resolve it there first'
+      : c.notBefore > p.nowMs ? `on hold until ${new Date(c.notBefore).toISOString()}: the scheduler releases it`
+      : `${p.holdState === null ? 'not held by the scheduler yet' : `${p.holdState} in the scheduler`}: the scheduler releases it`;
+    return { resend: false, skipped, destinations };
   }
   if (p.onlyDestination && destinations[p.onlyDestination] !== 'would_send') {
     return { resend: false, skipped: `nothing to send to ${p.onlyDestination}`, destinations };

@@ -1,4 +1,4 @@
-import { conversionKey, RawEventHeaders, topicName, type Conversion } from '@sas/contracts';
+import { conversionKey, RawEventHeaders, requiresHold, topicName, type Conversion } from '@sas/contracts';
 import { chunkTopicMessages, createDurableProducer, loadDestinations, Murmur2Partitioner, type Destination } from '@sas/runtime';
 import type { Message } from 'kafkajs';
 import type { Connections } from './connections.js';
@@ -61,6 +61,14 @@ export const ledgerStatuses = async (c: Connections, integrationId: string, keys
   return new Map(rows.map((r) => [`${r.destination_id}\u0000${r.order_id}\u0000${r.action}`, r.status]));
 };
 
+/** The scheduler's state of held conversions (held, releasing, released, cancelled, unknown), in this deployment. */
+export const holdStatesOf = async (c: Connections, conversionIds: string[]): Promise<Map<string, string>> => {
+  if (conversionIds.length === 0) return new Map();
+  const { rows } = await c.pool.query<{ conversion_id: string; state: string }>(
+    `SELECT conversion_id, state FROM held_conversions WHERE namespace = $1 AND conversion_id = ANY($2::text[])`, [c.prefix, conversionIds]);
+  return new Map(rows.map((x) => [x.conversion_id, x.state]));
+};
+
 type PlanDispatch = (typeof import('@sas/dispatcher'))['planDispatch'];
 
 export const plansOf = (planDispatch: PlanDispatch, conversion: Conversion, destinations: readonly Destination[]): DestinationPlan[] =>
@@ -106,6 +114,7 @@ export const replayConversions = async (c: Connections, r: ReplayRequest): Promi
       }
       const statuses = await ledgerStatuses(c, r.integrationId, mine.flatMap((m) =>
         m.plans.flatMap((p) => ('actionKey' in p ? [{ destinationId: p.destinationId, orderId: m.conversion.orderId, actionKey: p.actionKey }] : []))));
+      const holdStates = await holdStatesOf(c, mine.filter((m) => requiresHold(m.conversion)).map((m) => m.conversion.conversionId));
       const out: Message[] = [];
       for (const m of mine) {
         report.matched++;
@@ -115,7 +124,9 @@ export const replayConversions = async (c: Connections, r: ReplayRequest): Promi
           continue;
         }
         seen.add(m.conversion.conversionId);
-        const v = judgeConversion(m.conversion, m.plans, (d, o, a) => statuses.get(`${d}\u0000${o}\u0000${a}`), { nowMs: r.nowMs, onlyDestination: r.destinationId });
+        const v = judgeConversion(m.conversion, m.plans, (d, o, a) => statuses.get(`${d}\u0000${o}\u0000${a}`), {
+          nowMs: r.nowMs, onlyDestination: r.destinationId, holdState: holdStates.get(m.conversion.conversionId) ?? null,
+        });
         for (const [d, e] of Object.entries(v.destinations)) report.destinations[d]![e]++;
         if (v.resend) {
           report.resent++;
@@ -125,7 +136,7 @@ export const replayConversions = async (c: Connections, r: ReplayRequest): Promi
             value: m.frame, headers: { [RawEventHeaders.replay]: r.replayId },
           });
         } else {
-          const why = v.skipped!.startsWith('on hold') ? 'on hold (the scheduler releases it)' : v.skipped!;
+          const why = v.skipped!.startsWith('on hold until') ? 'on hold (the scheduler releases it)' : v.skipped!;
           report.skipped[why] = (report.skipped[why] ?? 0) + 1;
         }
         if (report.conversions.length < 1_000) {

@@ -60,7 +60,7 @@ export const registerReplayCommands: RegisterCommands = (program: Command, ctx: 
         ...Object.entries(r.eventTypes).map(([t, n]) => `  ${t}: ${n.events} (${n.handled} handled before)`),
         `  ${r.note}`,
         ...(r.preview ? [
-          `  mapped read-only: ${r.preview.conversions} conversion(s)${Object.keys(r.preview.deadLetters).length ? `, dead letters: ${counts(r.preview.deadLetters)}` : ''}`,
+          `  mapped read-only: ${r.preview.conversions} conversion(s)${r.preview.heldBefore ? ` (${r.preview.heldBefore} held before by the scheduler, which holds each once: sent nowhere again)` : ''}${Object.keys(r.preview.deadLetters).length ? `, dead letters: ${counts(r.preview.deadLetters)}` : ''}`,
           ...Object.entries(r.preview.destinations).map(([d, e]) => `  ${d}: ${counts(e)}`),
         ] : []),
       ].join('\n'));
