@@ -50,11 +50,11 @@ const actionsOf = async (pool: Pool, topics: readonly string[]): Promise<Map<str
  * group, and the counts per source and state. Used by `sas dlq list` and `sas status`.
  */
 export const readDeadLetters = async (deps: DeadLetterDeps, filter: DeadLetterFilter = {}): Promise<DeadLetterReport> =>
-  summarize((await readAll(deps, filter.source)).map((x) => x.entry), filter);
+  summarize((await readAll(deps, filter.source, false)).map((x) => x.entry), filter);
 
 /** The open entries with their records' values (what a requeue needs), in one read of the topics. */
 export const readOpenWithValues = async (deps: DeadLetterDeps, filter: Omit<DeadLetterFilter, 'state'>) => {
-  const all = await readAll(deps, filter.source);
+  const all = await readAll(deps, filter.source, true);
   const wanted = new Set(summarize(all.map((x) => x.entry), { ...filter, state: 'open' }).entries.map((e) => e.id));
   return all.filter((x) => wanted.has(x.entry.id));
 };
@@ -68,7 +68,8 @@ const parseValue = (value: Buffer | null): Record<string, unknown> => {
   }
 };
 
-const readAll = async (deps: DeadLetterDeps, only: DeadLetterSource | undefined) => {
+/** Every entry of the sources; with `withValues`, the parsed records too (a mapper's carries the raw event: up to ~1.4 MiB). */
+const readAll = async (deps: DeadLetterDeps, only: DeadLetterSource | undefined, withValues: boolean) => {
   const sources = only ? [only] : [...DeadLetterSources];
   const topicOf = new Map(sources.map((s) => [topicName(topicIdOf[s], deps.prefix), s]));
   const ranges: PartitionRange[] = [];
@@ -80,7 +81,7 @@ const readAll = async (deps: DeadLetterDeps, only: DeadLetterSource | undefined)
       const source = topicOf.get(r.topic)!;
       all.push({
         entry: entryOf(source, r.topic, r.partition, r.message.offset, r.message.value, actions.get(`${r.topic}:${r.partition}:${r.message.offset}`) ?? []),
-        value: parseValue(r.message.value),
+        value: withValues ? parseValue(r.message.value) : {},
       });
     }
   });
