@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { RawEventHeaders, stripeEventKey, topicName, type DispatchOutcome } from '@sas/contracts';
-import { createIntegration, createLogger, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool } from '@sas/runtime';
+import { conversionKey, RawEventHeaders, stripeEventKey, topicName, type Conversion, type DispatchOutcome } from '@sas/contracts';
+import { createConversionCodec, createIntegration, createLogger, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool } from '@sas/runtime';
 import { TEST_SECRETS_KEY, serviceEnv, stackEndpoints, startWebhookStub, uniqueId, type WebhookStub } from '@sas/testkit';
 import { mapperEnv, startMapper, type RunningMapper } from '@sas/mapper';
 import { dispatcherEnv, startDispatcher, type RunningDispatcher } from '@sas/dispatcher';
@@ -32,6 +32,7 @@ export const startPipeline = async (name: string) => {
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   // Every dispatch outcome, as it arrives: a 'duplicate' one is the ledger answering a replay.
+  const codec = createConversionCodec(stackEndpoints().schemaRegistryUrl);
   const outcomes: DispatchOutcome[] = [];
   const watcher = kafka.consumer({ groupId: uniqueId('watch'), sessionTimeout: 10_000 });
   await watcher.connect();
@@ -60,6 +61,17 @@ export const startPipeline = async (name: string) => {
         })),
       });
     },
+    /** Write conversions to conversions.v1 as the mapper does (Avro through the registry, keyed per the contract); returns their frames. */
+    sendConversions: async (cs: readonly Conversion[]) => {
+      const topic = topicName('conversions', prefix);
+      const frames = await Promise.all(cs.map((c) => codec.encode(topic, c)));
+      await producer.send({
+        topic, acks: -1,
+        messages: cs.map((c, i) => ({ key: conversionKey({ account: c.stripeAccount, customerId: c.customerId, subscriptionId: c.subscriptionId, orderId: c.orderId }), value: frames[i]! })),
+      });
+      return frames;
+    },
+    decode: (frame: Buffer) => codec.decode(frame),
     /** The webhook deliveries the stub received for an order (every request, whether it was new to the stub or not). */
     deliveriesOf: (orderId: string) => stub.received.filter((r) => (r.payload.data as { orderId?: string }).orderId === orderId).length,
     ledgerStatus: async (integrationId: string, destinationId: string, orderId: string) =>
