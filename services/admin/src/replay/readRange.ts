@@ -54,6 +54,8 @@ export const resolveRanges = async (kafka: Kafka, topic: string, spec: RangeSpec
   }
 };
 
+const JOIN_TIMEOUT_MS = 60_000;
+
 export interface RangeRecord {
   readonly topic: string;
   readonly partition: number;
@@ -92,6 +94,18 @@ export const readRanges = async (
       joined = true;
       emptyFetches = 0;
     });
+    // A group that cannot be joined (the coordinator is away) would leave the command hanging.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return; // KafkaJS starts it again itself
+      failure = payload.error;
+      finish();
+    });
+    const joinTimer = setTimeout(() => {
+      if (joined) return;
+      failure = new Error(`could not join consumer group ${groupId} within ${JOIN_TIMEOUT_MS / 1000} s`);
+      finish();
+    }, JOIN_TIMEOUT_MS);
+    void done.finally(() => clearTimeout(joinTimer));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
