@@ -14,6 +14,11 @@ export const createPool = (databaseUrl: string, max = 10): pg.Pool => {
   const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor a checked-out one: pg-pool listens for errors only while a client is idle, so a server
+  // restart between two statements of a transaction emitted an unhandled 'error' and killed the
+  // process (the whole-pipeline chaos test saw the scheduler exit). The holder's next query
+  // fails instead, and its release(err) discards the client.
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   return pool;
 };
 
