@@ -67,7 +67,12 @@ try {
   const seconds = (Date.now() - sendStart) / 1000;
   const unexplained = r.details.filter((d) => !d.includes('known defect'));
   if (unexplained.length) say(`findings (first 20):\n${unexplained.slice(0, 20).join('\n')}`);
-  say(`known defects by destination: ${JSON.stringify(Object.fromEntries(['impact', 'partnerstack'].map((d) => [d, r.details.filter((x) => x.startsWith(`${d}: known defect`)).length])))}`);
+  const byDefect = new Map<string, number>();
+  for (const d of r.details) {
+    const m = /^(\S+): known defect \((.+?)\): /.exec(d);
+    if (m) byDefect.set(`${m[1]} | ${m[2]}`, (byDefect.get(`${m[1]} | ${m[2]}`) ?? 0) + 1);
+  }
+  say(`known defects by destination and defect: ${JSON.stringify(Object.fromEntries(byDefect), null, 1)}`);
   console.error(JSON.stringify({
     customers, events, deliveries, orders: r.orders, sendSeconds, drainSeconds: r.drainedInMs / 1000, seconds,
     events_per_s: Math.round(events / seconds), deliveries_per_s_sent: Math.round(deliveries / sendSeconds),
