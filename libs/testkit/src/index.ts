@@ -9,3 +9,4 @@ export * from './partnerStubs/index.js';
 export * from './cli.js';
 export * from './privatePostgres.js';
 export * from './pipelineProcesses.js';
+export * from './bundles.js';
