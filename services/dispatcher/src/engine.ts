@@ -103,7 +103,7 @@ export const createEngine = (deps: EngineDeps) => {
   const laneFor = (d: Destination): Lane => {
     let lane = lanes.get(d.id);
     if (!lane) {
-      lane = new Lane(d, deps.lanes, (job, l) => deliver(job, l), deps.now);
+      lane = new Lane(d, deps.lanes, (job, l, release) => deliver(job, l, release), deps.now);
       lanes.set(d.id, lane);
     } else {
       lane.update(d);
@@ -111,9 +111,9 @@ export const createEngine = (deps: EngineDeps) => {
     return lane;
   };
 
-  const deliver = async (job: Job, lane: Lane): Promise<void> => {
+  const deliver = async (job: Job, lane: Lane, release: () => void): Promise<void> => {
     try {
-      await attempt(job, lane);
+      await attempt(job, lane, release);
     } catch (err) {
       // Infrastructure failure (PostgreSQL, Kafka): the row keeps its lease and is taken over when it runs out.
       log.error({ err, conversionId: job.conversion.conversionId, destinationId: job.destination.id }, 'delivery could not be recorded');
@@ -122,7 +122,7 @@ export const createEngine = (deps: EngineDeps) => {
     }
   };
 
-  const attempt = async (job: Job, lane: Lane): Promise<void> => {
+  const attempt = async (job: Job, lane: Lane, release: () => void): Promise<void> => {
     const d = job.destination;
     let n: number | null;
     let c = job.conversion;
@@ -182,6 +182,8 @@ export const createEngine = (deps: EngineDeps) => {
     const httpStatus = answer?.status ?? null;
     const ra = answer ? retryAfterMs(answer.retryAfter, deps.now()) : null;
     lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
+    // The partner has answered: its concurrency slot is free while the outcome and the settle are written.
+    release();
 
     if (cls.ok) {
       const doubt = inDoubtNote(d, c.orderId, n);

@@ -42,7 +42,8 @@ export class Lane {
   constructor(
     private destination: Destination,
     private readonly defaults: LaneDefaults,
-    private readonly run: (job: Job, lane: Lane) => Promise<void>,
+    /** Sends one job; calls `release` once the partner has answered (or no request will be made). */
+    private readonly run: (job: Job, lane: Lane, release: () => void) => Promise<void>,
     private readonly now: () => number,
   ) {
     this.limit = rateLimitOf(destination.settings, DEFAULT_RATE[destination.type] ?? defaults.ratePerSec);
@@ -128,13 +129,20 @@ export class Lane {
       for (const job of this.queue.splice(0, granted)) {
         this.inflight++;
         const started = this.now();
-        void this.run(job, this).finally(() => {
+        // The slot is the partner's: it is freed when the partner has answered, not after the
+        // outcome record and the ledger settle, or the lane's throughput would be concurrency
+        // divided by four round trips instead of one request.
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
           this.inflight--;
           this.latencyMs = this.latencyMs * 0.9 + (this.now() - started) * 0.1;
           // A probe that ended without an answer (taken over, unsendable) frees the half-open slot.
           if (this.breaker.state === 'half_open') this.breaker = { state: 'half_open', probing: false };
           this.pump();
-        });
+        };
+        void this.run(job, this, release).finally(release);
       }
     }
   }
