@@ -17,17 +17,6 @@ export const partnerstackPartialsSurviveDelete: KnownDefect = (f, t) =>
     : null;
 
 /**
- * impact.com with separate trackers for first and recurring sales (seed 001): a refund
- * conversion carries no `saleReason` (the mapper's refund never has it), so the dispatcher sends
- * the refund of a renewal or an upgrade invoice to the first-sale tracker, where that OrderId
- * does not exist: 404 until dead-lettered, and impact keeps the full sale.
- */
-export const impactRefundOnFirstTracker: KnownDefect = (f, t) =>
-  f.destination === 'impact' && t && (t.sale === 'recurring' || t.sale === 'other') && t.refundedMinor > 0 && f.creditedMinor === t.paidMinor
-    ? 'impact: the refund of a non-first invoice goes to the first-sale tracker (refunds carry no saleReason)'
-    : null;
-
-/**
  * impact.com and PartnerStack, a full refund that reaches the partner before its sale (the sale
  * still queued behind a backlog longer than the hold, or in retry): the DELETE answers 404, is
  * retried, and the second 404 is taken for "an earlier attempt of ours already reversed it"
@@ -44,4 +33,4 @@ export const fullRefundLostBeforeSale: KnownDefect = (f, t) => {
 };
 
 export const knownDefects: KnownDefect = (f, t) =>
-  partnerstackPartialsSurviveDelete(f, t) ?? impactRefundOnFirstTracker(f, t) ?? fullRefundLostBeforeSale(f, t);
+  partnerstackPartialsSurviveDelete(f, t) ?? fullRefundLostBeforeSale(f, t);

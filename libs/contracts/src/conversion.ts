@@ -16,6 +16,19 @@ export const ConversionKinds = [
 ] as const;
 export type ConversionKind = (typeof ConversionKinds)[number];
 
+/**
+ * The sale kind of an invoice by Stripe's billing_reason (seed 001: subscription_create is the
+ * first sale, every other reason a renewal-like one). One rule for the mapper, which names the
+ * sale, and a partner adapter that must find the sale again from a refund's `saleReason`.
+ */
+export const saleKindOfBillingReason = (billingReason: string | null): 'SALE_FIRST' | 'SALE_RECURRING' | 'SALE_OTHER' => {
+  switch (billingReason) {
+    case 'subscription_create': return 'SALE_FIRST';
+    case 'subscription_cycle': return 'SALE_RECURRING';
+    default: return 'SALE_OTHER'; // never silently lost: the reason is kept in saleReason
+  }
+};
+
 export const isSaleKind = (k: ConversionKind): boolean =>
   k === 'SALE_FIRST' || k === 'SALE_RECURRING' || k === 'SALE_OTHER' || k === 'SALE_ONE_TIME' ||
   k === 'TRANSACTION';
@@ -46,7 +59,11 @@ export interface Conversion {
   /** Deterministic: the same Stripe facts always give the same id, so replays dedupe. */
   readonly conversionId: string;
   readonly kind: ConversionKind;
-  /** Stripe's billing_reason for invoice-based sales, else null. */
+  /**
+   * Stripe's billing_reason: of the invoice for invoice-based sales; of the refunded invoice for
+   * refunds of one, when the mapper knows it (its order links), so a partner with one tracker
+   * per sale kind finds the sale again; else null.
+   */
   readonly saleReason: string | null;
   readonly sourceEventIds: readonly string[];
   readonly integrationId: string;

@@ -221,15 +221,18 @@ export const handleBatch = async (
   return out;
 };
 
-/** The order behind a charge: our links (charge, then payment intent; subscription from the invoice's own link), then the API. */
+/**
+ * The order behind a charge: our links (charge, then payment intent; subscription and
+ * billing_reason from the invoice's own link when the charge's link lacks them), then the API.
+ */
 const chargeOrderOf = (ch: Json, state: BatchState, fromApi: OrderLink | null): OrderLink | null => {
   const legacy = legacyInvoiceOfCharge(ch);
   const found = state.links.get(str(ch.id) ?? '') ?? (idOf(ch.payment_intent) ? state.links.get(idOf(ch.payment_intent)!) : undefined) ??
     (legacy.invoiceId ? { orderId: legacy.invoiceId, kind: 'invoice' as const, subscriptionId: null, customerId: idOf(ch.customer) } : undefined) ??
     fromApi ?? null;
-  if (found?.kind === 'invoice' && !found.subscriptionId) {
+  if (found?.kind === 'invoice' && (!found.subscriptionId || !found.billingReason)) {
     const inv = state.links.get(found.orderId);
-    if (inv?.subscriptionId) return { ...found, subscriptionId: inv.subscriptionId };
+    if (inv) return { ...found, subscriptionId: found.subscriptionId ?? inv.subscriptionId, billingReason: found.billingReason ?? inv.billingReason ?? null };
   }
   return found;
 };
@@ -237,7 +240,14 @@ const chargeOrderOf = (ch: Json, state: BatchState, fromApi: OrderLink | null): 
 const applyToState = (state: BatchState, e: Effect): void => {
   switch (e.type) {
     case 'attribution': state.attribution.set(e.key, e.row); break;
-    case 'orderLink': state.links.set(e.ref, { orderId: e.orderId, kind: e.kind, subscriptionId: e.subscriptionId ?? state.links.get(e.ref)?.subscriptionId ?? null, customerId: e.customerId }); break;
+    case 'orderLink': {
+      const old = state.links.get(e.ref);
+      state.links.set(e.ref, {
+        orderId: e.orderId, kind: e.kind, subscriptionId: e.subscriptionId ?? old?.subscriptionId ?? null, customerId: e.customerId,
+        billingReason: e.billingReason ?? old?.billingReason ?? null,
+      });
+      break;
+    }
     case 'transaction': {
       const old = state.transactions.get(e.chargeId);
       state.transactions.set(e.chargeId, {

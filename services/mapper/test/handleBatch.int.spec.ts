@@ -108,12 +108,39 @@ describe('handleBatch against PostgreSQL and stripe-mock', () => {
     expect(c.refundId).toMatch(/^re_/); // stripe-mock's refund fixture
     expect(c.orderId).toMatch(/^in_/); // the invoice stripe-mock's invoice payment names
     expect(c.notBefore).toBe(1_750_000_000_000 + 3_600_000);
-    const { rows } = await pool.query(`SELECT order_id, order_kind FROM mapper_order_links WHERE integration_id = $1 AND ref = $2`, [withKey, e.data.object.id]);
-    expect(rows).toEqual([{ order_id: c.orderId, order_kind: 'invoice' }]);
+    const { rows } = await pool.query(`SELECT order_id, order_kind, billing_reason FROM mapper_order_links WHERE integration_id = $1 AND ref = $2`, [withKey, e.data.object.id]);
+    // The API's invoice says which sale the refund undoes; the link keeps it for the next refund.
+    expect(c.saleReason).toEqual(expect.any(String));
+    expect(rows).toEqual([{ order_id: c.orderId, order_kind: 'invoice', billing_reason: c.saleReason }]);
     // Delivered again: state is not touched twice, the same id comes out.
     const again = await run(depsFor(), toRecords(withKey, [e]));
     expect(again.duplicates).toBe(1);
     expect(again.conversions.map((x) => x.conversionId)).toEqual([]); // refund already recorded: nothing new to say
+  });
+
+  it('a renewal refunded in a later batch: the refund carries the renewal\'s billing reason (impact\'s recurring tracker)', async () => {
+    const customer = uniqueId('cus_');
+    const invoiceId = uniqueId('in_');
+    const chargeId = uniqueId('ch_');
+    await run(depsFor(), toRecords(withoutKey, [invoicePaidEvent({ id: invoiceId, customer, billingReason: 'subscription_cycle' })]));
+    const { rows } = await pool.query(`SELECT billing_reason FROM mapper_order_links WHERE integration_id = $1 AND ref = $2`, [withoutKey, invoiceId]);
+    expect(rows).toEqual([{ billing_reason: 'subscription_cycle' }]);
+    const refunded = chargeEvent('charge.refunded', { id: chargeId, invoice: invoiceId, customer, amount: 4_900, refunds: [{ amount: 1_000 }] });
+    const out = await run(depsFor(), toRecords(withoutKey, [refunded]));
+    expect(out.conversions).toEqual([expect.objectContaining({ kind: 'REFUND_PARTIAL', orderId: invoiceId, saleReason: 'subscription_cycle' })]);
+  });
+
+  it('a basil charge linked before billing reasons were stored: the reason comes from its invoice\'s own link', async () => {
+    const customer = uniqueId('cus_');
+    const invoiceId = uniqueId('in_');
+    const chargeId = uniqueId('ch_');
+    await run(depsFor(), toRecords(withoutKey, [invoicePaidEvent({ shape: 'basil', id: invoiceId, customer, billingReason: 'subscription_update' })]));
+    // As migration 0006 leaves a link written before it: no billing_reason.
+    await pool.query(`INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, customer_id) VALUES ($1, $2, $3, 'invoice', $4)`,
+      [withoutKey, chargeId, invoiceId, customer]);
+    const refunded = chargeEvent('charge.refunded', { shape: 'basil', id: chargeId, customer, amount: 4_900, refunds: [{ amount: 4_900 }] });
+    const out = await run(depsFor(), toRecords(withoutKey, [refunded]));
+    expect(out.conversions).toEqual([expect.objectContaining({ kind: 'REFUND_FULL', orderId: invoiceId, saleReason: 'subscription_update', subscriptionId: expect.stringMatching(/^sub_/) })]);
   });
 
   it('dedupes by Stripe event id: reemit gives the same ids without new state, drop gives nothing', async () => {

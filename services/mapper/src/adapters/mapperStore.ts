@@ -77,6 +77,7 @@ export const commitParams = (
     textArray(r.map((x) => x.integrationId)), textArray(r.map((x) => x.e.refundKey)), textArray(r.map((x) => x.e.chargeId)),
     bigintArray(r.map((x) => x.e.amountMinor)), textArray(r.map((x) => x.e.conversionId)), textArray(r.map((x) => x.e.sourceEventId)),
     textArray(events.map((e) => e.integrationId)), textArray(events.map((e) => e.eventId)),
+    textArray(l.map((x) => x.e.billingReason ?? null)),
   ];
 };
 
@@ -116,9 +117,13 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
            FROM mapper_charge_transactions WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, textArray(charges)]),
       charges.length === 0 ? { rows: [] } : pool.query(
         `SELECT charge_id, refund_key FROM mapper_refunds WHERE integration_id = $1 AND charge_id = ANY($2::text[])`, [integrationId, textArray(charges)]),
+      // The refs' links, and the own links of the invoices they lead to (its subscription and
+      // billing_reason, for a charge whose link was stored without them).
       refs.length === 0 ? { rows: [] } : pool.query(
-        `SELECT ref, order_id, order_kind, subscription_id, customer_id
-           FROM mapper_order_links WHERE integration_id = $1 AND ref = ANY($2::text[])`, [integrationId, textArray(refs)]),
+        `SELECT ref, order_id, order_kind, subscription_id, customer_id, billing_reason
+           FROM mapper_order_links WHERE integration_id = $1 AND (ref = ANY($2::text[]) OR ref IN (
+             SELECT order_id FROM mapper_order_links WHERE integration_id = $1 AND ref = ANY($2::text[]) AND order_kind = 'invoice'))`,
+        [integrationId, textArray(refs)]),
     ]);
     const state: BatchState = { attribution: new Map(), transactions: new Map(), refundKeys: new Map(), links: new Map() };
     for (const r of a.rows) {
@@ -139,7 +144,7 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
       state.refundKeys.set(r.charge_id, set);
     }
     for (const r of l.rows) {
-      state.links.set(r.ref, { orderId: r.order_id, kind: r.order_kind, subscriptionId: r.subscription_id, customerId: r.customer_id });
+      state.links.set(r.ref, { orderId: r.order_id, kind: r.order_kind, subscriptionId: r.subscription_id, customerId: r.customer_id, billingReason: r.billing_reason });
     }
     return state;
   },
@@ -149,7 +154,7 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
     // One statement (data-modifying CTEs): atomic without BEGIN/COMMIT, one round trip, and
     // always the same text, so PostgreSQL plans it once per connection.
     await pool.query({
-      name: 'mapper_commit_v1',
+      name: 'mapper_commit_v2', // a new name whenever the text changes: a connection keeps its prepared statements
       text: `
       WITH attribution AS (
         INSERT INTO attribution_store AS s (integration_id, customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, email_sha256, identity_at, source_event_id, updated_at)
@@ -163,10 +168,11 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
           source_event_id = EXCLUDED.source_event_id, updated_at = now()
         RETURNING 1
       ), links AS (
-        INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id, customer_id)
-        SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+        INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id, customer_id, billing_reason)
+        SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $34::text[])
         ON CONFLICT (integration_id, ref) DO UPDATE SET order_id = EXCLUDED.order_id, order_kind = EXCLUDED.order_kind,
           subscription_id = COALESCE(EXCLUDED.subscription_id, mapper_order_links.subscription_id),
+          billing_reason = COALESCE(EXCLUDED.billing_reason, mapper_order_links.billing_reason),
           customer_id = COALESCE(EXCLUDED.customer_id, mapper_order_links.customer_id), updated_at = now()
         RETURNING 1
       ), transactions AS (

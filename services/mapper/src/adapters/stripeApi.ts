@@ -141,6 +141,7 @@ export const createEnricher = (o: EnricherOptions): Enricher => {
               orderId: invoiceId, kind: 'invoice' as const,
               subscriptionId: idOf(path(inv, 'parent', 'subscription_details', 'subscription')) ?? idOf(inv?.subscription),
               customerId: idOf(inv?.customer),
+              billingReason: str(inv?.billing_reason),
             };
           }
         }

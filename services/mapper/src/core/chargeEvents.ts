@@ -130,7 +130,7 @@ export const refundId = (integrationId: string, refundKey: string): string => co
 
 /**
  * charge.refunded → one refund conversion per refund not emitted before, with its exact amount,
- * the running refunded total and the original order; held for the integration's hold so the
+ * the running refunded total, the original order and its billing_reason; held for the integration's hold so the
  * sale reaches partners first. With the charge's refund list (payload or API), each refund is
  * its own action keyed by re_...; without one, the event's own delta (amount_refunded minus
  * previous_attributes.amount_refunded) is one refund keyed by the charge and the new total,
@@ -142,6 +142,10 @@ export const chargeRefunds = (
   const { chargeId, currency, amount } = chargeBasics(ch);
   const order = orderOfCharge(ch, facts);
   const base = {
+    // The refunded invoice's billing_reason: a partner with one tracker per sale kind (impact,
+    // seed 001) must reverse the sale on the tracker it was credited on, and only the mapper
+    // knows which invoice a charge paid. Null when unknown (the partner then falls back).
+    saleReason: order?.kind === 'invoice' ? order.billingReason ?? null : null,
     orderId: order?.orderId ?? chargeId,
     customerId: idOf(ch.customer) ?? order?.customerId ?? null,
     subscriptionId: order?.subscriptionId ?? null,

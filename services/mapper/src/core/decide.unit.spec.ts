@@ -274,6 +274,29 @@ describe('decide: charge.refunded', () => {
     expect(decide(ev(e), ctx(), f).conversions[0]).toMatchObject({ orderId, notBefore: hold });
   });
 
+  // impact credits a renewal on another tracker than a first sale (seed 001): the refund must say which sale it undoes.
+  const invoiceOrder = (billingReason?: string | null) => ({ orderId: 'in_S', kind: 'invoice' as const, subscriptionId: 'sub_S', customerId: 'cus_S', billingReason });
+  it.each([
+    { name: 'a renewal', f: facts({ chargeOrder: invoiceOrder('subscription_cycle') }), saleReason: 'subscription_cycle' },
+    { name: 'a first invoice', f: facts({ chargeOrder: invoiceOrder('subscription_create') }), saleReason: 'subscription_create' },
+    { name: 'an upgrade (proration invoice)', f: facts({ chargeOrder: invoiceOrder('subscription_update') }), saleReason: 'subscription_update' },
+    { name: 'an invoice linked before billing reasons were stored', f: facts({ chargeOrder: invoiceOrder(undefined) }), saleReason: null },
+    { name: 'a checkout (no billing reason)', f: facts({ chargeOrder: { orderId: 'cs_S', kind: 'checkout', subscriptionId: null, customerId: null, billingReason: 'ignored' } }), saleReason: null },
+    { name: 'no order found', f: facts(), saleReason: null },
+  ])('the refund of $name carries the sale\'s billing reason: $saleReason', ({ f, saleReason }) => {
+    const e = ev(chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_S', amount: 2_000, refunds: [{ id: 're_S1', amount: 500 }, { id: 're_S2', amount: 1_500 }] }));
+    const d = decide(e, ctx(), f);
+    expect(d.conversions.map((c) => [c.kind, c.saleReason])).toEqual([['REFUND_PARTIAL', saleReason], ['REFUND_FULL', saleReason]]);
+  });
+
+  it('links keep the billing reason: the invoice\'s own link, and a legacy charge\'s link to it', () => {
+    const inv = decide(ev(invoicePaidEvent({ id: 'in_L', customer: 'cus_L', billingReason: 'subscription_cycle' })), ctx());
+    expect(inv.effects).toContainEqual(expect.objectContaining({ type: 'orderLink', ref: 'in_L', kind: 'invoice', billingReason: 'subscription_cycle' }));
+    const ch = decide(ev(chargeEvent('charge.succeeded', { id: 'ch_L', invoice: 'in_L' })), ctx(),
+      facts({ chargeOrder: { orderId: 'in_L', kind: 'invoice', subscriptionId: 'sub_L', customerId: 'cus_L', billingReason: 'subscription_cycle' } }));
+    expect(ch.effects).toContainEqual(expect.objectContaining({ type: 'orderLink', ref: 'ch_L', orderId: 'in_L', billingReason: 'subscription_cycle' }));
+  });
+
   it('JPY refunds stay in yen', () => {
     const [c] = decide(ev(chargeEvent('charge.refunded', { currency: 'jpy', amount: 4_900, refunds: [{ amount: 4_900 }] })), ctx()).conversions;
     expect(c).toMatchObject({ currency: 'JPY', amountMinor: 4_900, kind: 'REFUND_FULL' });

@@ -5,7 +5,7 @@ export type Effect =
   | { readonly type: 'attribution'; readonly key: string; readonly row: StoredAttribution; readonly sourceEventId: string }
   | {
       readonly type: 'orderLink'; readonly ref: string; readonly orderId: string; readonly kind: OrderKind;
-      readonly subscriptionId: string | null; readonly customerId: string | null;
+      readonly subscriptionId: string | null; readonly customerId: string | null; readonly billingReason?: string | null;
     }
   | {
       readonly type: 'transaction'; readonly chargeId: string; readonly status: 'recorded' | 'failed' | 'reversed';

@@ -18,6 +18,11 @@ export interface OrderLink {
   readonly kind: OrderKind;
   readonly subscriptionId: string | null;
   readonly customerId: string | null;
+  /**
+   * An invoice's billing_reason (from its invoice.paid, or the API), so a refund names the kind
+   * of sale it undoes; null or absent when unknown (a link stored before migration 0006).
+   */
+  readonly billingReason?: string | null;
 }
 
 export interface RecordedTransaction {

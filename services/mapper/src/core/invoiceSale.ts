@@ -1,4 +1,4 @@
-import type { Conversion, ConversionKind, LineItem } from '@sas/contracts';
+import { saleKindOfBillingReason, type Conversion, type LineItem } from '@sas/contracts';
 import { attributionOf, firstOf, hintsFromMetadata, type Hints } from './attribution.js';
 import { conversionOf, MappingError } from './conversionBase.js';
 import { conversionIdOf } from './conversionId.js';
@@ -6,14 +6,6 @@ import type { MapFacts, StoredAttribution } from './facts.js';
 import type { MapContext } from './mapContext.js';
 import { firstPromoCode, invoicePromoRefs } from './promo.js';
 import { arr, idOf, int, obj, path, str, type Json } from './stripeRead.js';
-
-const kindOf = (billingReason: string | null): ConversionKind => {
-  switch (billingReason) {
-    case 'subscription_create': return 'SALE_FIRST';
-    case 'subscription_cycle': return 'SALE_RECURRING';
-    default: return 'SALE_OTHER'; // never silently lost: the reason is kept in saleReason
-  }
-};
 
 /** Subscription id in both API shapes: `invoice.subscription` (before 2025-03-31.basil) and `invoice.parent.subscription_details.subscription`. */
 export const subscriptionOfInvoice = (inv: Json): string | null =>
@@ -93,7 +85,7 @@ export const invoiceSale = (inv: Json, ctx: MapContext, facts: MapFacts, hints: 
   const discount = arr(inv.total_discount_amounts).reduce<number>((s, d) => s + (int(obj(d)?.amount) ?? 0), 0);
   return conversionOf({
     conversionId: invoiceSaleId(ctx.integrationId, invoiceId),
-    kind: kindOf(billingReason),
+    kind: saleKindOfBillingReason(billingReason),
     saleReason: billingReason,
     occurredSec,
     orderId: invoiceId,

@@ -63,11 +63,12 @@ export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFa
       const hints = invoiceHints(o, facts);
       const invoiceId = str(o.id);
       const link = invoiceId
-        ? { orderId: invoiceId, kind: 'invoice' as const, subscriptionId: subscriptionOfInvoice(o), customerId: idOf(o.customer) }
+        ? { orderId: invoiceId, kind: 'invoice' as const, subscriptionId: subscriptionOfInvoice(o), customerId: idOf(o.customer), billingReason: str(o.billing_reason) }
         : null;
       // The invoice's own link gives a charge that names it (before basil) or that invoice
-      // payments lead to (basil) its subscription; the charge itself is not linked: before
-      // basil it names its invoice, from basil on the invoice does not name it.
+      // payments lead to (basil) its subscription and billing_reason (so a refund names the kind
+      // of sale it undoes); the charge itself is not linked: before basil it names its invoice,
+      // from basil on the invoice does not name it.
       const links: Effect[] = link ? [{ type: 'orderLink', ref: invoiceId!, ...link }] : [];
       // One trigger per integration, so one invoice is never counted from both events; with
       // 'all' charge tracking the invoice's charge is what counts.
@@ -101,7 +102,7 @@ export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFa
       const legacy = legacyInvoiceOfCharge(o);
       const chargeId = str(o.id);
       const links: Effect[] = chargeId && legacy.invoiceId
-        ? [{ type: 'orderLink', ref: chargeId, orderId: legacy.invoiceId, kind: 'invoice', subscriptionId: facts.chargeOrder?.subscriptionId ?? null, customerId: idOf(o.customer) }]
+        ? [{ type: 'orderLink', ref: chargeId, orderId: legacy.invoiceId, kind: 'invoice', subscriptionId: facts.chargeOrder?.subscriptionId ?? null, customerId: idOf(o.customer), billingReason: facts.chargeOrder?.billingReason ?? null }]
         : [];
       const r = event.type === 'charge.refunded'
         ? chargeRefunds(o, previousAttributes(event.data), ctx, facts, hints, stored)

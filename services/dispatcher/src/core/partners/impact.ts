@@ -1,4 +1,4 @@
-import { toDecimalString, type Conversion, type LineItem } from '@sas/contracts';
+import { saleKindOfBillingReason, toDecimalString, type Conversion, type ConversionKind, type LineItem } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund } from '../dispatchAction.js';
 import { accepted, classifyResponse, httpError, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
@@ -46,8 +46,8 @@ const headersOf = (sid: string, token: string, form: boolean): Record<string, st
 });
 
 /** Seed 001: billing_reason subscription_create → First Subscription tracker, the rest → Recurring. */
-const saleTracker = (c: Conversion, d: Destination): string => {
-  switch (c.kind) {
+const saleTracker = (kind: ConversionKind, d: Destination): string => {
+  switch (kind) {
     case 'SALE_FIRST':
       return requireSetting(d.settings, 'eventTypeId', d.id);
     case 'SALE_RECURRING':
@@ -59,14 +59,20 @@ const saleTracker = (c: Conversion, d: Destination): string => {
 };
 
 /**
- * The tracker the refunded sale was credited under (OrderId is unique per tracker): the
- * refund carries the refunded invoice's billing_reason when the mapper knows it.
+ * The kind of sale a refund undoes. An impact action is found by ActionTrackerId + OrderId, so a
+ * refund must name the tracker its sale was credited on, or it answers 404 and the sale stays.
+ * The mapper puts the refunded invoice's billing_reason on the refund (`saleReason`, from its
+ * order links), and the same rule as the sale's (saleKindOfBillingReason) gives the kind back.
+ * Chosen over looking the sale up in our ledger: the conversion already carries the field, the
+ * build stays a pure function of the conversion, and a sale credited by another sender (or a
+ * replay into a fresh ledger) is still found. Without a reason (a refund mapped before the
+ * mapper stored billing reasons, or whose invoice it never saw): a subscription's refund goes
+ * to the first-sale tracker, any other to the one-time one, as before.
  */
-const refundTracker = (c: Conversion, d: Destination): string => {
-  if (!c.subscriptionId) return optionalSetting(d.settings, 'oneTimeEventTypeId') ?? requireSetting(d.settings, 'eventTypeId', d.id);
-  if (c.saleReason && c.saleReason !== 'subscription_create') return requireSetting(d.settings, 'recurringEventTypeId', d.id);
-  return requireSetting(d.settings, 'eventTypeId', d.id);
-};
+export const refundedSaleKind = (c: Pick<Conversion, 'saleReason' | 'subscriptionId'>): ConversionKind =>
+  c.saleReason ? saleKindOfBillingReason(c.saleReason) : c.subscriptionId ? 'SALE_FIRST' : 'SALE_ONE_TIME';
+
+const refundTracker = (c: Conversion, d: Destination): string => saleTracker(refundedSaleKind(c), d);
 
 const skipReason = (c: Conversion, d: Destination): string | null => {
   switch (c.kind) {
@@ -97,7 +103,7 @@ const conversionRequest = (c: Conversion, d: Destination, sid: string, token: st
   const isSubscription = c.kind !== 'SALE_ONE_TIME';
   const fields: Record<string, string> = {
     CampaignId: requireSetting(d.settings, 'campaignId', d.id),
-    EventTypeId: saleTracker(c, d),
+    EventTypeId: saleTracker(c.kind, d),
     OrderId: c.orderId,
     EventDate: new Date(c.occurredAt).toISOString(),
     CurrencyCode: c.currency.toUpperCase(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Conversion } from '@sas/contracts';
+import { saleKindOfBillingReason, type Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { impactRequest } from './impact.js';
 import { DestinationConfigError, isSkip, isUnsendable, type PartnerRequest } from '../partnerRequest.js';
@@ -154,6 +154,48 @@ describe('impactRequest', () => {
     expect(r.action).toBe('refund');
     expect(r.headers.authorization).toBe(`Basic ${Buffer.from('IRsid:tok').toString('base64')}`);
   });
+
+  // An action is found by ActionTrackerId + OrderId: a refund on another tracker than its sale's answers 404.
+  const trackerOf = (r: ReturnType<typeof impactRequest>): string | null => {
+    const req = r as PartnerRequest;
+    return new URL(req.url).searchParams.get('ActionTrackerId') ?? new URLSearchParams(req.body ?? '').get('ActionTrackerId');
+  };
+  const twoTrackers = { eventTypeId: '222', recurringEventTypeId: '333', oneTimeEventTypeId: '444' };
+  const oneTracker = { eventTypeId: '222', recurringEventTypeId: '222', oneTimeEventTypeId: undefined };
+  it.each([
+    { name: 'first invoice', saleReason: 'subscription_create', subscriptionId: 'sub_1', settings: twoTrackers, tracker: '222' },
+    { name: 'renewal', saleReason: 'subscription_cycle', subscriptionId: 'sub_1', settings: twoTrackers, tracker: '333' },
+    { name: 'upgrade (proration invoice)', saleReason: 'subscription_update', subscriptionId: 'sub_1', settings: twoTrackers, tracker: '333' },
+    { name: 'other reason (threshold)', saleReason: 'subscription_threshold', subscriptionId: 'sub_1', settings: twoTrackers, tracker: '333' },
+    { name: 'manual invoice without subscription (a SALE_OTHER)', saleReason: 'manual', subscriptionId: null, settings: twoTrackers, tracker: '333' },
+    { name: 'unknown reason, subscription (mapped before the fix)', saleReason: null, subscriptionId: 'sub_1', settings: twoTrackers, tracker: '222' },
+    { name: 'unknown reason, no subscription (checkout)', saleReason: null, subscriptionId: null, settings: twoTrackers, tracker: '444' },
+    { name: 'checkout, no one-time tracker set', saleReason: null, subscriptionId: null, settings: { ...twoTrackers, oneTimeEventTypeId: undefined }, tracker: '222' },
+    { name: 'renewal, one tracker for all', saleReason: 'subscription_cycle', subscriptionId: 'sub_1', settings: oneTracker, tracker: '222' },
+    { name: 'first invoice, one tracker for all', saleReason: 'subscription_create', subscriptionId: 'sub_1', settings: oneTracker, tracker: '222' },
+  ] as const)('refund tracker: $name → $tracker', ({ saleReason, subscriptionId, settings, tracker }) => {
+    for (const c of [
+      refund({ kind: 'REFUND_FULL', saleReason, subscriptionId, amountMinor: 4_900, refundedTotalMinor: 4_900 }),
+      refund({ kind: 'REFUND_PARTIAL', saleReason, subscriptionId, amountMinor: 1_000, refundedTotalMinor: 1_000 }),
+    ]) expect(trackerOf(impactRequest(c, destination(settings)))).toBe(tracker);
+  });
+
+  // Found by the reconciliation (a known defect until fixed): the refund of a renewal went to the first-sale tracker and answered 404.
+  it('a renewal refunded with first and recurring trackers: the refund targets the recurring tracker the renewal was credited on', () => {
+    const renewal = conversion({ kind: 'SALE_RECURRING', saleReason: 'subscription_cycle', orderId: 'in_renewal' });
+    // As the mapper emits it now: the refunded invoice's billing_reason on the refund.
+    const partial = refund({ kind: 'REFUND_PARTIAL', orderId: 'in_renewal', saleReason: 'subscription_cycle', amountMinor: 1_000, refundedTotalMinor: 1_000 });
+    const full = refund({ kind: 'REFUND_FULL', orderId: 'in_renewal', saleReason: 'subscription_cycle', amountMinor: 4_900, refundedTotalMinor: 4_900 });
+    expect(formOf(impactRequest(renewal, destination())).EventTypeId).toBe('333');
+    expect([trackerOf(impactRequest(partial, destination())), trackerOf(impactRequest(full, destination()))]).toEqual(['333', '333']);
+  });
+
+  it.each(['subscription_create', 'subscription_cycle', 'subscription_update', 'manual'])(
+    'the refund of a %s invoice targets the tracker its sale was credited on', (reason) => {
+      const sale = conversion({ kind: saleKindOfBillingReason(reason), saleReason: reason });
+      const refunded = refund({ kind: 'REFUND_FULL', saleReason: reason, amountMinor: 4_900, refundedTotalMinor: 4_900 });
+      expect(trackerOf(impactRequest(refunded, destination()))).toBe(formOf(impactRequest(sale, destination())).EventTypeId);
+    });
 
   it('a partial refund without the order amount cannot set a new total: unsendable', () => {
     const r = impactRequest(refund({ kind: 'REFUND_PARTIAL', orderAmountMinor: null, refundedTotalMinor: null }), destination());
