@@ -1,7 +1,8 @@
 import { outcomeKey, type Conversion, type DeadLetter, type DispatchOutcome, type DispatchStatus } from '@sas/contracts';
 import type { Destination, Logger } from '@sas/runtime';
-import { buildRequest, classifyFor, inDoubtNote, partnerDedupes, planDispatch, redactRequest, refundsSetTotal } from './core/buildRequest.js';
-import { refundRank } from './core/refundOrder.js';
+import { buildRequest, classifyFor, inDoubtNote, partnerDedupes, planDispatch, redactRequest, refundsAfterSale, refundsSetTotal } from './core/buildRequest.js';
+import { actionOf } from './core/dispatchAction.js';
+import { attemptMayHaveLanded, refundRank, reversalMayHaveLanded } from './core/refundOrder.js';
 import { isRetriableStatus, retryAfterMs, type PartnerAnswer } from './core/classifyResponse.js';
 import { isSkip, isUnsendable, type PartnerRequest } from './core/partnerRequest.js';
 import { decideRetry } from './core/retrySchedule.js';
@@ -126,23 +127,38 @@ export const createEngine = (deps: EngineDeps) => {
     const d = job.destination;
     let n: number | null;
     let c = job.conversion;
-    if (refundsSetTotal(d) && refundRank(c) !== null) {
-      // Refunds that set a new total go out in the order of their refunded totals, never backwards.
-      const r = await ledger.fenceRefund(job.key, deps.leaseMs + deps.timeoutMs, Math.max(deps.pollMs, 500));
+    /** For refunds and reversals after their sale: whether a 404 on this attempt may mean "already done". */
+    let reversalDone: boolean | null = null;
+    /** Said on the dead letter of a refund whose sale this ledger never saw. */
+    let noSaleNote: string | null = null;
+    const act = actionOf(c).action;
+    if (refundsAfterSale(d) && (act === 'refund' || act === 'reverse')) {
+      // After the order's sale, and (impact) in the order of refunded totals: one per-order decision under a lock.
+      const r = await ledger.fenceRefund(job.key, deps.leaseMs + deps.timeoutMs, { setsTotal: refundsSetTotal(d) && refundRank(c) !== null });
       if (r.decision.go === 'wait') {
         // Handed back by fenceRefund (if still ours); the poller brings it again.
-        log.info({ conversionId: c.conversionId, destinationId: d.id, orderId: c.orderId, reason: r.decision.reason }, 'refund waits for an earlier one');
+        log.info({ conversionId: c.conversionId, destinationId: d.id, orderId: c.orderId, reason: r.decision.reason }, 'refund waits');
         return;
       }
       n = r.attempt;
       if (n !== null && r.decision.go === 'skip') {
-        await finish(job, [outcome(job, 'refund', n, 'skipped', null, r.decision.reason)],
+        await finish(job, [outcome(job, act, n, 'skipped', null, r.decision.reason)],
           { kind: 'failed', partnerStatus: null, error: `skipped: ${r.decision.reason}` });
         return;
       }
-      // The partner's call sets a total: send the order's highest known refunded total.
-      const total = r.decision.go === 'send' ? r.decision.refundedTotalMinor : null;
-      if (total !== null && total !== c.refundedTotalMinor) c = { ...c, refundedTotalMinor: total };
+      if (n !== null && r.decision.go === 'dead') {
+        log.warn({ conversionId: c.conversionId, destinationId: d.id, orderId: c.orderId, attempt: n, error: r.decision.reason }, 'refund dead-lettered');
+        await finish(job, [outcome(job, act, n, 'failed', null, r.decision.reason), deadLetter(job, act, r.decision.reason, null, n)],
+          { kind: 'failed', partnerStatus: null, error: r.decision.reason });
+        return;
+      }
+      if (r.decision.go === 'send') {
+        reversalDone = reversalMayHaveLanded(r.mayHaveLanded, r.decision.saleCredited);
+        if (!r.decision.saleCredited) noSaleNote = `no sale of order ${c.orderId} was credited to this destination by the dispatcher (none in its ledger)`;
+        // The partner's call sets a total: send the order's highest known refunded total.
+        const total = r.decision.refundedTotalMinor;
+        if (total !== null && total !== c.refundedTotalMinor) c = { ...c, refundedTotalMinor: total };
+      }
     } else {
       n = await fence.add(job.key);
     }
@@ -177,7 +193,7 @@ export const createEngine = (deps: EngineDeps) => {
       failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
     }
     const cls = answer
-      ? classifyFor(d.type)(answer, built, { mayHaveReached: n > 1 })
+      ? classifyFor(d.type)(answer, built, { mayHaveReached: reversalDone ?? n > 1 })
       : ({ ok: false, retriable: true, error: failure ?? 'no answer' } as const);
     const httpStatus = answer?.status ?? null;
     const ra = answer ? retryAfterMs(answer.retryAfter, deps.now()) : null;
@@ -197,15 +213,16 @@ export const createEngine = (deps: EngineDeps) => {
     // A failed resend to a partner that cannot dedupe may still have credited: say so on the
     // outcome and the dead letter too, or requeueing that dead letter credits once more.
     const doubt = inDoubtNote(d, c.orderId, n);
-    const error = doubt ? `${cls.error}; ${doubt}` : cls.error;
+    const error = [cls.error, doubt, 'giveUp' in decision ? noSaleNote : null].filter((x) => x !== null).join('; ');
+    const mayHaveLanded = attemptMayHaveLanded(httpStatus);
     log.warn({ ...logBase, status: httpStatus, nextDelayMs: 'retryInMs' in decision ? decision.retryInMs : null, error }, 'delivery attempted');
     if ('retryInMs' in decision) {
       await finish(job, [outcome(job, built.action, n, 'retrying', httpStatus, error)],
-        { kind: 'retry', partnerStatus: httpStatus, error, delayMs: decision.retryInMs });
+        { kind: 'retry', partnerStatus: httpStatus, error, delayMs: decision.retryInMs, mayHaveLanded });
       return;
     }
     await finish(job, [outcome(job, built.action, n, 'failed', httpStatus, error), deadLetter(job, built.action, error, httpStatus, n)],
-      { kind: 'failed', partnerStatus: httpStatus, error });
+      { kind: 'failed', partnerStatus: httpStatus, error, mayHaveLanded });
   };
 
   const enqueue = (job: Job, lane: Lane) => {

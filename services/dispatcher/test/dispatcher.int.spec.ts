@@ -168,8 +168,35 @@ describe('dispatcher', () => {
     await waitFor(() => (['impact', 'ps', 'ef'].every((d) => finalOf(full, d)?.status === 'sent') ? true : undefined), { what: 'full refund' });
     expect(action.state).toBe('reversed');
     expect(action.modifications.at(-1)).toMatchObject({ method: 'DELETE', fields: { DispositionCode: 'ITEM_RETURNED', OrderId: sale.orderId } });
-    expect(ps.transactions.get(sale.orderId)?.deleted).toBe(true);
+    // PartnerStack: the refund completing the partial ones is one more negative transaction, not a
+    // DELETE of the sale (which would leave −19.00 of partials standing): the order nets to 0.
+    expect(ps.transactions.get(`${sale.orderId}:refund:${full.refundId}`)).toMatchObject({ amount: -3_000, deleted: false });
+    const psNet = [...ps.transactions.values()].filter((t) => t.key === sale.orderId || t.key.startsWith(`${sale.orderId}:refund:`))
+      .reduce((n, t) => n + (t.deleted ? 0 : t.amount), 0);
+    expect(psNet).toBe(0);
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)?.reversed).toBe(true);
+  });
+
+  it('a full refund that arrives while its sale is still retrying waits for it: the sale is credited, then reversed, the partner ends at 0', async () => {
+    const late = forIntegration({ kind: 'SALE_FIRST' });
+    // The sale's first attempt failed at impact and PartnerStack: its rows wait for their retry, due in 2 s.
+    const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), late);
+    for (const [dest, type] of [['impact', 'impact'], ['ps', 'partnerstack']] as const) {
+      await pool.query(
+        `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
+                                      conversion_frame, next_attempt_at, last_error)
+         VALUES ($1, $2, $3, 'credit', $4, 'pending', 1, $5, $6, $7, now() + interval '2 seconds', 'HTTP 503: injected')`,
+        [integrationId, id(dest), late.orderId, late.conversionId, prefix, type, frame]);
+    }
+    const full = refundOf(late, { kind: 'REFUND_FULL', refundId: uniqueId('re_'), amountMinor: 4_900, refundedTotalMinor: 4_900 });
+    await producer.send([full], 'conversionsDue');
+    await waitFor(() => (finalOf(full, 'impact') && finalOf(full, 'ps') ? true : undefined), { what: 'full refund settled', timeoutMs: 20_000 });
+    // Without the wait the DELETEs went out first, got 404 twice and were taken as done; then the sale landed and stayed.
+    expect(outcomesOf(full, 'impact').map((o) => [o.status, o.attempt])).toEqual([['sent', 1]]);
+    expect(outcomesOf(full, 'ps').map((o) => [o.status, o.attempt])).toEqual([['sent', 1]]);
+    expect(impact.actions.get(`10:${late.orderId}`)).toMatchObject({ state: 'reversed' });
+    expect(impact.actions.get(`10:${late.orderId}`)!.modifications.map((m) => m.method)).toEqual(['DELETE']);
+    expect(ps.transactions.get(late.orderId)).toMatchObject({ amount: 4_900, deleted: true });
   });
 
   /** What a dispatcher that died mid-attempt leaves behind: a Tracknow row `sending`, attempt 1, its lease over. */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { PartnerRequest } from '../core/partnerRequest.js';
-import { decideRefundOrder, type RefundOrderDecision, type SiblingRefund } from '../core/refundOrder.js';
+import { decideOrderAction, type RefundOrderDecision, type SaleRow, type SiblingRefund } from '../core/refundOrder.js';
 
 /** The ledger key: (integration, destination, order, action key). */
 export interface LedgerKey {
@@ -32,8 +32,9 @@ export interface ClaimedJob extends LedgerKey {
 export type Settlement =
   | { readonly kind: 'sent'; readonly partnerStatus: number | null; readonly partnerRef: string | null }
   | { readonly kind: 'dry_run'; readonly request: PartnerRequest | null; readonly note: string | null }
-  | { readonly kind: 'failed'; readonly partnerStatus: number | null; readonly error: string }
-  | { readonly kind: 'retry'; readonly partnerStatus: number | null; readonly error: string; readonly delayMs: number }
+  /** `mayHaveLanded`: this attempt may have taken effect at the partner (no answer, a 5xx); kept on the row (may_have_landed). */
+  | { readonly kind: 'failed'; readonly partnerStatus: number | null; readonly error: string; readonly mayHaveLanded?: boolean }
+  | { readonly kind: 'retry'; readonly partnerStatus: number | null; readonly error: string; readonly delayMs: number; readonly mayHaveLanded?: boolean }
   /** Not attempted (circuit open, lane full): back to the pool without counting an attempt. */
   | { readonly kind: 'release'; readonly delayMs: number };
 
@@ -43,11 +44,13 @@ const cols = (rows: readonly LedgerKey[]) => [
 const KEYS_UNNEST = `unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(integration_id, destination_id, order_id, action)`;
 const KEY_MATCH = `l.integration_id = k.integration_id AND l.destination_id = k.destination_id AND l.order_id = k.order_id AND l.action = k.action`;
 
+// A row found 'sending' was on the wire when its holder died (or its settle failed): that attempt may have landed.
 const FENCE_SQL = `UPDATE dispatch_ledger l SET status = 'sending', attempts = l.attempts + 1, lease_owner = $5,
-          lease_until = now() + make_interval(secs => $6), updated_at = now()
+          lease_until = now() + make_interval(secs => $6), updated_at = now(), may_have_landed = l.may_have_landed OR l.status = 'sending'
      FROM ${KEYS_UNNEST}
     WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending') AND l.lease_owner = $5
-   RETURNING l.integration_id AS "integrationId", l.destination_id AS "destinationId", l.order_id AS "orderId", l.action, l.attempts`;
+   RETURNING l.integration_id AS "integrationId", l.destination_id AS "destinationId", l.order_id AS "orderId", l.action, l.attempts,
+             l.may_have_landed AS "mayHaveLanded"`;
 
 /**
  * The idempotency ledger, which is also the delivery queue. One row per (integration,
@@ -87,43 +90,51 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
   },
 
   /**
-   * The fence for a refund to a partner whose refund call sets a new total (impact): under a
-   * per-order advisory lock, look at the order's other refund rows and decide (decideRefundOrder)
-   * before fencing, so two instances cannot both see "nothing in flight" and race on the wire.
-   * `send` and `skip` fence it (a skip is recorded as an attempt); `wait` hands the row back
-   * (pending, due in `waitMs`, no lease) in the same transaction, and only if this instance
-   * still holds it, so a row another instance has taken over is never released under it.
+   * The fence for a refund or reversal to a partner that needs the order's sale first (impact,
+   * PartnerStack): under a per-order advisory lock, read the destination's sale row of the order
+   * and (partners whose refund sets a total, impact) the order's other refund rows, and decide
+   * (decideOrderAction) before fencing, so two instances cannot both see "nothing in flight" and
+   * race on the wire. `send`, `skip` and `dead` fence it (recorded as an attempt); `wait` hands
+   * the row back (pending, due in the decision's delay, no lease) in the same transaction, and
+   * only if this instance still holds it, so a row another instance has taken over is never
+   * released under it. `mayHaveLanded`: an earlier attempt of this row may have taken effect.
    */
-  async fenceRefund(key: LedgerKey, holdMs: number, waitMs: number): Promise<{ attempt: number | null; decision: RefundOrderDecision }> {
+  async fenceRefund(key: LedgerKey, holdMs: number, o: { setsTotal: boolean }): Promise<{ attempt: number | null; mayHaveLanded: boolean; decision: RefundOrderDecision }> {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
         [`dispatch_refund|${p.scope}|${key.integrationId}|${key.destinationId}|${key.orderId}`]);
-      const { rows } = await client.query<{ action: string; rank: string; status: SiblingRefund['status']; attempts: number; leaseAlive: boolean }>(
-        `SELECT action, refund_rank AS rank, status, attempts, (lease_until IS NOT NULL AND lease_until > now()) AS "leaseAlive"
+      const { rows } = await client.query<{ action: string; rank: string | null; status: SiblingRefund['status']; attempts: number; leaseAlive: boolean; dueInMs: number; lastError: string | null }>(
+        `SELECT action, refund_rank AS rank, status, attempts, (lease_until IS NOT NULL AND lease_until > now()) AS "leaseAlive",
+                GREATEST(0, COALESCE(EXTRACT(EPOCH FROM next_attempt_at - now()) * 1000, 0))::float8 AS "dueInMs", last_error AS "lastError"
            FROM dispatch_ledger
-          WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND refund_rank IS NOT NULL`,
+          WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND (refund_rank IS NOT NULL OR action = 'credit')`,
         [key.integrationId, key.destinationId, key.orderId]);
-      const siblings: SiblingRefund[] = rows.map((r) => ({ ...r, rank: Number(r.rank) }));
-      const me = siblings.find((s) => s.action === key.action);
-      // A row written before refund ranks existed: nothing to order it by.
-      const decision = me ? decideRefundOrder(me, siblings) : ({ go: 'send', refundedTotalMinor: null } as const);
+      const saleRow = rows.find((r) => r.action === 'credit');
+      const sale: SaleRow | null = saleRow ? { status: saleRow.status, dueInMs: saleRow.dueInMs, lastError: saleRow.lastError } : null;
+      const siblings: SiblingRefund[] = rows.filter((r) => r.rank !== null).map((r) => ({
+        action: r.action, rank: Number(r.rank), status: r.status, attempts: r.attempts, leaseAlive: r.leaseAlive,
+      }));
+      const me = siblings.find((s) => s.action === key.action) ?? null;
+      const decision = decideOrderAction({ orderId: key.orderId, sale, setsTotal: o.setsTotal, mine: me, siblings });
       let attempt: number | null = null;
+      let mayHaveLanded = false;
       if (decision.go !== 'wait') {
-        const fenced = await client.query<{ attempts: number }>(FENCE_SQL, [...cols([key]), p.owner, holdMs / 1000]);
+        const fenced = await client.query<{ attempts: number; mayHaveLanded: boolean }>(FENCE_SQL, [...cols([key]), p.owner, holdMs / 1000]);
         attempt = fenced.rows[0]?.attempts ?? null;
+        mayHaveLanded = fenced.rows[0]?.mayHaveLanded ?? false;
       } else {
         await client.query(
           `UPDATE dispatch_ledger SET status = 'pending', next_attempt_at = now() + make_interval(secs => $6),
                   lease_owner = NULL, lease_until = NULL, updated_at = now()
             WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND action = $4
               AND lease_owner = $5 AND status IN ('pending', 'sending')`,
-          [key.integrationId, key.destinationId, key.orderId, key.action, p.owner, waitMs / 1000]);
+          [key.integrationId, key.destinationId, key.orderId, key.action, p.owner, decision.delayMs / 1000]);
       }
       await client.query('COMMIT');
-      return { attempt, decision };
+      return { attempt, mayHaveLanded, decision };
     } catch (err) {
       // A failed ROLLBACK means the connection is gone: destroy it rather than pool it.
       await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
@@ -142,6 +153,7 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
     const ref = items.map(({ s }) => (s.kind === 'sent' ? s.partnerRef : null));
     const error = items.map(({ s }) => (s.kind === 'failed' || s.kind === 'retry' ? s.error.slice(0, 2000) : s.kind === 'dry_run' ? s.note : null));
     const dry = items.map(({ s }) => (s.kind === 'dry_run' && s.request ? JSON.stringify(s.request) : null));
+    const landed = items.map(({ s }) => ((s.kind === 'retry' || s.kind === 'failed') && s.mayHaveLanded === true));
     const keys = items.map((i) => i.key);
     await pool.query(
       `UPDATE dispatch_ledger l SET status = k.status,
@@ -149,11 +161,11 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
               last_error = CASE WHEN k.status = 'sent' THEN l.last_error ELSE COALESCE(k.error, l.last_error) END,
               dry_run_request = k.dry::jsonb,
               next_attempt_at = CASE WHEN k.status = 'pending' THEN now() + make_interval(secs => k.delay) ELSE NULL END,
-              lease_owner = NULL, lease_until = NULL, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::text[], $9::text[], $10::text[])
-              AS k(integration_id, destination_id, order_id, action, status, delay, partner_status, ref, error, dry)
+              lease_owner = NULL, lease_until = NULL, updated_at = now(), may_have_landed = l.may_have_landed OR k.landed
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bool[])
+              AS k(integration_id, destination_id, order_id, action, status, delay, partner_status, ref, error, dry, landed)
         WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending')`,
-      [...cols(keys), status, delay, partnerStatus, ref, error, dry],
+      [...cols(keys), status, delay, partnerStatus, ref, error, dry, landed],
     );
     return items.map(() => undefined);
   },

@@ -64,6 +64,16 @@ export const buildRequest = (c: Conversion, d: Destination, ctx: BuildContext): 
 /** Refunds to this destination must be ordered by refunded total (a dry run sends nothing, so it need not wait). */
 export const refundsSetTotal = (d: Destination): boolean => d.type !== 'dry_run' && adapters[d.type].refundSetsTotal === true;
 
+/**
+ * Partners whose refund and reversal calls act on their record of the sale (impact's Actions
+ * API, PartnerStack's DELETE /transactions): such a call must not reach them before the sale
+ * of the same order is credited (decideAfterSale), or it finds nothing (404) and a 404 on a
+ * retry cannot be told from our own earlier reversal. Kept here, not on the adapters, so the
+ * rule is in one place with refundsSetTotal.
+ */
+const REFUNDS_AFTER_SALE: ReadonlySet<DestinationType> = new Set<DestinationType>(['impact', 'partnerstack']);
+export const refundsAfterSale = (d: Destination): boolean => REFUNDS_AFTER_SALE.has(d.type);
+
 /** Whether the partner can recognise a resend (its key, a lookup) — false only where none is documented. */
 export const partnerDedupes = (d: Destination): boolean => {
   const { adapter } = effective(d);

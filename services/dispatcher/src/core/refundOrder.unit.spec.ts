@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aConversion, aDestination } from './testConversion.js';
 import { refundsSetTotal } from './buildRequest.js';
-import { decideRefundOrder, refundRank, type SiblingRefund } from './refundOrder.js';
+import { attemptMayHaveLanded, decideOrderAction, decideRefundOrder, refundRank, reversalMayHaveLanded, type SaleRow, type SiblingRefund } from './refundOrder.js';
 
 const sib = (o: Partial<SiblingRefund> & { action: string; rank: number }): SiblingRefund =>
   ({ status: 'pending', attempts: 0, leaseAlive: false, ...o });
@@ -19,7 +19,7 @@ describe('refundRank: how far a refund brings its order', () => {
 
 describe('decideRefundOrder: every partial refund sends the order\'s highest known refunded total', () => {
   const me = { action: 'refund:re_1', rank: 900 };
-  const send = (total: number | null) => ({ go: 'send', refundedTotalMinor: total });
+  const send = (total: number | null) => ({ go: 'send', refundedTotalMinor: total, saleCredited: true });
   it.each([
     { why: 'alone', siblings: [sib(me)], then: send(900) },
     { why: 'itself resent after a crash (same action, sending)', siblings: [sib({ ...me, status: 'sending', attempts: 1, leaseAlive: false })], then: send(900) },
@@ -51,6 +51,42 @@ describe('decideRefundOrder: every partial refund sends the order\'s highest kno
     const d = decideRefundOrder(me, [sib(me), sib({ action: 'refund:re_9', rank: FULL, status: 'sent', attempts: 1 })]);
     expect(d).toEqual({ go: 'skip', reason: expect.stringContaining('superseded by refund:re_9 (full refund)') });
   });
+});
+
+describe('decideOrderAction: a refund or reversal goes out only after its sale is credited', () => {
+  const sale = (o: Partial<SaleRow> & { status: SaleRow['status'] }): SaleRow => ({ dueInMs: 0, lastError: null, ...o });
+  const full = { action: 'refund:re_9', rank: FULL };
+  it.each([
+    { why: 'sale sent: send, the sale is credited', sale: sale({ status: 'sent' }), then: { go: 'send', refundedTotalMinor: null, saleCredited: true } },
+    { why: 'sale still pending (queued or retrying): wait until it is due, no attempt', sale: sale({ status: 'pending', dueInMs: 8_000 }), then: { go: 'wait', delayMs: 8_500 } },
+    { why: 'sale being sent: wait', sale: sale({ status: 'sending' }), then: { go: 'wait', delayMs: 500 } },
+    { why: 'sale far in its retry schedule: polled at most a minute apart', sale: sale({ status: 'pending', dueInMs: 3_600_000 }), then: { go: 'wait', delayMs: 60_000 } },
+    { why: 'sale dead-lettered: nothing to refund, dead-letter with the sale\'s error', sale: sale({ status: 'failed', lastError: 'HTTP 401: no' }), then: { go: 'dead', reason: expect.stringMatching(/sale of order in_1 was never credited .*HTTP 401: no.*nothing to refund/) } },
+    { why: 'no sale row (credited before this ledger, or not read yet): send, but the sale is not known to be credited', sale: null, then: { go: 'send', refundedTotalMinor: null, saleCredited: false } },
+  ] as const)('$why', ({ sale: s, then }) => {
+    expect(decideOrderAction({ orderId: 'in_1', sale: s, setsTotal: true, mine: full, siblings: [sib(full)] })).toMatchObject(then);
+  });
+
+  it('a reversal (no rank) or a partner taking deltas is not ordered among refunds, only after the sale', () => {
+    const partialOnWire = sib({ action: 'refund:re_1', rank: 900, status: 'sending', attempts: 1, leaseAlive: true });
+    expect(decideOrderAction({ orderId: 'in_1', sale: sale({ status: 'sent' }), setsTotal: false, mine: full, siblings: [sib(full), partialOnWire] }))
+      .toEqual({ go: 'send', refundedTotalMinor: null, saleCredited: true });
+    expect(decideOrderAction({ orderId: 'in_1', sale: sale({ status: 'sent' }), setsTotal: true, mine: full, siblings: [sib(full), partialOnWire] }).go).toBe('wait');
+    expect(decideOrderAction({ orderId: 'in_1', sale: sale({ status: 'pending' }), setsTotal: false, mine: null, siblings: [] }).go).toBe('wait');
+  });
+});
+
+describe('a 404 to a reversal means "already done" only after our own attempt may have landed, on a credited sale', () => {
+  it.each([
+    { landed: true, credited: true, then: true },
+    { landed: false, credited: true, then: false }, // earlier attempts all got definite answers (404: not processed yet)
+    { landed: true, credited: false, then: false }, // the ledger never credited the sale: the order may never have been there
+    { landed: false, credited: false, then: false },
+  ])('may have landed $landed, sale credited $credited → $then', ({ landed, credited, then }) => expect(reversalMayHaveLanded(landed, credited)).toBe(then));
+  it.each([
+    { status: null, then: true }, { status: 500, then: true }, { status: 503, then: true },
+    { status: 404, then: false }, { status: 429, then: false }, { status: 408, then: false },
+  ])('an attempt answered $status may have landed: $then', ({ status, then }) => expect(attemptMayHaveLanded(status)).toBe(then));
 });
 
 describe('refundsSetTotal: which partners get their refunds in order', () => {

@@ -23,6 +23,7 @@ const outcome = (r: BuildResult) => (isSkip(r) ? `skip: ${r.skip}` : isUnsendabl
 describe('PartnerStack (seed 002, partner-apis.md)', () => {
   const d = aDestination('partnerstack', { publicKey: 'pub', baseUrl: 'https://ps.test/api/v2' }, { secretKey: 'sec' });
   const noEmail = { ...ctx, email: null };
+  const byCharge = aDestination('partnerstack', { publicKey: 'pub', baseUrl: 'https://ps.test/api/v2', trackBy: 'charge' }, { secretKey: 'sec' });
 
   it.each([
     { name: 'first invoice → transaction in integer cents, net of tax, key = invoice id', c: aConversion({ amountMinor: 5_880, taxMinor: 980 }),
@@ -37,10 +38,19 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
       then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -1_000, currency: 'USD', key: 'in_123:refund:re_1', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'full refund → the transaction is deleted, as PartnerStack\'s own Stripe integration does', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_2' }),
       then: { method: 'DELETE', path: '/api/v2/transactions/in_123', body: null } },
-    { name: 'failed charge (reversal) → deleted', c: aConversion({ kind: 'REVERSAL', orderId: 'ch_1234' }),
+    { name: 'failed charge (reversal) → deleted, on a destination tracking charges', c: aConversion({ kind: 'REVERSAL', orderId: 'ch_1234' }), dest: byCharge,
       then: { method: 'DELETE', path: '/api/v2/transactions/ch_1234', body: null } },
-  ])('$name', ({ c, then }) => {
-    const r = req(partnerstackRequest(c, d, ctx));
+    { name: 'a refund of the whole order at once (REFUND_FULL) → deleted', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_2', amountMinor: 4_900, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
+      then: { method: 'DELETE', path: '/api/v2/transactions/in_123', body: null } },
+    { name: 'a partial refund of the whole amount at once → deleted', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_2', amountMinor: 4_900, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
+      then: { method: 'DELETE', path: '/api/v2/transactions/in_123', body: null } },
+    // A DELETE would leave the earlier negative transactions standing (−Σ partials): the rest is one more negative transaction.
+    { name: 'the refund completing earlier partial ones → a negative transaction of its own amount, keyed by the refund', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_3', amountMinor: 3_000, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+    { name: 'the same, sent as a partial refund that reaches the order amount', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_3', amountMinor: 3_000, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+  ])('$name', ({ c, then, ...o }) => {
+    const r = req(partnerstackRequest(c, ('dest' in o ? o.dest : undefined) ?? d, ctx));
     expect({ method: r.method, path: new URL(r.url).pathname, body: r.body === null ? null : JSON.parse(r.body) }).toEqual(then);
     expect(r.headers.authorization).toBe(`Basic ${Buffer.from('pub:sec').toString('base64')}`);
   });
@@ -49,8 +59,21 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
     { name: 'identity without a partner', c: aConversion({ kind: 'CUSTOMER_IDENTITY', attribution: { ...aConversion().attribution, partnerKey: null } }), e: ctx, then: /^skip: .*partner_key/ },
     { name: 'identity whose email the store lacks', c: aConversion({ kind: 'CUSTOMER_IDENTITY' }), e: noEmail, then: /^invalid: .*email/ },
     { name: 'charge-based TRANSACTION on an invoice-tracking destination', c: aConversion({ kind: 'TRANSACTION' }), e: ctx, then: /^skip: .*tracks by invoice/ },
+    { name: 'a failed charge\'s reversal on an invoice-tracking destination (it never had the charge)', c: aConversion({ kind: 'REVERSAL', orderId: 'ch_1234' }), e: ctx, then: /^skip: .*tracks by invoice/ },
     { name: 'no customer at all: customer_email from the store', c: aConversion({ customerId: null }), e: ctx, then: /^request$/ },
   ])('$name', ({ c, e, then }) => expect(outcome(partnerstackRequest(c, d, e))).toMatch(then));
+
+  it('partial refunds and the one completing them sum to the sale: PartnerStack ends at paid − refunded = 0', () => {
+    const refunds = [
+      aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 900, orderAmountMinor: 4_900, refundedTotalMinor: 900 }),
+      aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_2', amountMinor: 1_000, orderAmountMinor: 4_900, refundedTotalMinor: 1_900 }),
+      aConversion({ kind: 'REFUND_FULL', refundId: 're_3', amountMinor: 3_000, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
+    ];
+    const bodies = [aConversion(), ...refunds].map((c) => req(partnerstackRequest(c, d, ctx))).map((r) => ({ method: r.method, ...(r.body ? JSON.parse(r.body) : {}) }));
+    expect(bodies.every((b) => b.method === 'POST')).toBe(true);
+    expect(new Set(bodies.map((b) => b.key)).size).toBe(4);
+    expect(bodies.reduce((s, b) => s + b.amount, 0)).toBe(0);
+  });
 
   it('short order ids are padded to the 4-character minimum key', () => {
     expect(jsonOf(partnerstackRequest(aConversion({ orderId: 'x1' }), d, ctx)).key).toBe('order_x1');

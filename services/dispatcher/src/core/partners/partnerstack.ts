@@ -14,12 +14,28 @@ const DEFAULT_BASE_URL = 'https://api.partnerstack.com/api/v2';
 export const partnerstackCustomerKey = (c: Conversion): string | null => c.attribution.customerKey ?? c.customerId;
 
 /**
+ * A refund that completes earlier refunds of its order (Stripe's refunded total before it was
+ * above 0). Those earlier ones are negative transactions at PartnerStack; a DELETE of the sale
+ * would leave them standing (PartnerStack then holds −Σ partials instead of 0). So this one is
+ * a negative transaction too, of its own amount, and the order ends at paid − refunded = 0.
+ * Chosen over "DELETE the sale and each partial": every refund stays one POST with its own key
+ * (a retry or a resend after a crash gets 409, our duplicate), refunds commute (no ordering or
+ * sibling lookup, none of DELETE's 404 ambiguity), and PartnerStack keeps the history.
+ */
+export const completesEarlierRefunds = (c: Conversion): boolean =>
+  (c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL') && c.refundedTotalMinor !== null && c.refundedTotalMinor > c.amountMinor;
+
+/** Refunds sent as negative transactions (a partial one, or one completing earlier ones); the rest delete the sale. */
+const isNegativeTransaction = (c: Conversion): boolean =>
+  c.kind === 'REFUND_PARTIAL' ? !isFullRefund(c) || completesEarlierRefunds(c) : c.kind === 'REFUND_FULL' && completesEarlierRefunds(c);
+
+/**
  * PartnerStack's transaction key (4–255 chars): stable for one order, so a resend after a
- * crash hits the same transaction. A partial refund is its own (negative) transaction.
+ * crash hits the same transaction. A refund sent as a negative transaction is its own, keyed by the refund.
  */
 export const partnerstackTransactionKey = (c: Conversion): string => {
   const base = c.orderId.length >= 4 ? c.orderId : `order_${c.orderId}`;
-  const key = c.kind === 'REFUND_PARTIAL' ? `${base}:refund:${c.refundId ?? c.conversionId}` : base;
+  const key = isNegativeTransaction(c) ? `${base}:refund:${c.refundId ?? c.conversionId}` : base;
   return key.slice(0, 255);
 };
 
@@ -42,8 +58,10 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
       return null;
     case 'REFUND_FULL':
     case 'REFUND_PARTIAL':
-    case 'REVERSAL':
       return null;
+    case 'REVERSAL':
+      // A failed charge reverses its charge-based transaction: a destination tracking invoices never had it.
+      return trackingMismatch(c, d.settings, 'partnerstack');
     default: {
       const _exhaustive: never = c.kind;
       return _exhaustive;
@@ -81,8 +99,9 @@ const metadata = (c: Conversion): Record<string, string> => ({
 /**
  * PartnerStack v2 (partner-apis.md, seed 002): customers and transactions, JSON with Basic
  * public_key:secret_key. Amounts are integers in the currency's minor unit ("cents"; yen for
- * JPY), net of tax. A full refund or failed charge deletes the transaction (as PartnerStack's
- * own Stripe integration does); a partial refund offsets it with a negative transaction.
+ * JPY), net of tax. A full refund at once or a failed charge deletes the transaction (as
+ * PartnerStack's own Stripe integration does); a partial refund, and the refund completing
+ * partial ones, offset it with a negative transaction (completesEarlierRefunds).
  */
 export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildContext): BuildResult => {
   const skip = skipReason(c, d);
@@ -97,13 +116,13 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
       meta: { stripe_customer_id: c.customerId },
     });
   }
-  if (c.kind === 'REVERSAL' || isFullRefund(c)) {
+  if (c.kind === 'REVERSAL' || (isFullRefund(c) && !isNegativeTransaction(c))) {
     const key = c.orderId.length >= 4 ? c.orderId : `order_${c.orderId}`;
     return json(d, 'DELETE', `/transactions/${encodeURIComponent(key)}`, c.kind === 'REVERSAL' ? 'reverse' : 'refund', undefined);
   }
   const customer = customerRef(c, ctx);
   if (!customer) return { invalid: 'partnerstack: no customer key, and the attribution store has no email' };
-  const refund = c.kind === 'REFUND_PARTIAL';
+  const refund = c.kind === 'REFUND_PARTIAL' || c.kind === 'REFUND_FULL';
   const productKey = c.attribution.productKey ?? optionalSetting(d.settings, 'productKey');
   const categoryKey = optionalSetting(d.settings, 'categoryKey');
   return json(d, 'POST', '/transactions', refund ? 'refund' : 'credit', {
@@ -120,7 +139,10 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
 /**
  * 409: the key exists, i.e. an earlier attempt of ours got through. 404: the customer or the
  * transaction is not there yet (its identify or credit is still being retried), or a DELETE
- * that an earlier attempt of ours already did.
+ * that an earlier attempt of ours already did: taken as done only when `mayHaveReached`, which
+ * the engine sets for a DELETE only if an earlier attempt of the same row may have landed (no
+ * answer, a 5xx, a crash mid-request) and the order's sale is credited in the ledger
+ * (reversalMayHaveLanded); otherwise retried, then dead-lettered.
  */
 const classify = (a: PartnerAnswer, req: PartnerRequest, ctx: ClassifyContext): ResponseClass => {
   if (a.status === 409) return accepted(null, true);
