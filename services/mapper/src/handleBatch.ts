@@ -65,6 +65,8 @@ interface Enrichment {
   invoicePromoCodes: string[] | null;
   order: OrderLink | null;
   refunds: RefundFact[] | null;
+  /** The refunded invoice's billing_reason from the API, when our links lack it. */
+  billingReason: string | null;
 }
 
 /** Opened keys by ciphertext: one decryption per key, not per event. */
@@ -182,6 +184,8 @@ export const handleBatch = async (
     const e = enrichments[i]!;
     const o = p.event.data.object;
     const chargeId = CHARGE_TYPES.has(p.event.type) ? str(o.id) : null;
+    const linkedOrder = chargeId ? chargeOrderOf(o, state, e.order) : null;
+    const chargeOrder = withBillingReason(linkedOrder, e.billingReason);
     const ctx: MapContext = {
       integrationId: p.integrationId, eventId: p.event.id, eventCreatedSec: p.event.created, stripeAccount: p.event.account ?? null,
       livemode: p.event.livemode, receivedAt: p.receivedAt, saleTrigger: p.settings.saleTrigger,
@@ -193,7 +197,7 @@ export const handleBatch = async (
       lineItems: e.lineItems,
       promoCodes: e.promoCodes,
       invoicePromoCodes: e.invoicePromoCodes,
-      chargeOrder: chargeId ? chargeOrderOf(o, state, e.order) : null,
+      chargeOrder,
       transaction: chargeId ? state.transactions.get(chargeId) ?? null : null,
       refunds: e.refunds,
       knownRefundKeys: chargeId ? state.refundKeys.get(chargeId) ?? new Set() : new Set(),
@@ -213,6 +217,8 @@ export const handleBatch = async (
     const effects = [...decision.effects];
     // What the API told us about the charge's order is kept, so later events need no call.
     if (chargeId && e.order && !state.links.has(chargeId)) effects.push({ type: 'orderLink', ref: chargeId, ...e.order });
+    // So is an invoice's billing_reason, on the invoice's own link (every charge of it leads there).
+    if (chargeOrder && chargeOrder !== linkedOrder) effects.push({ type: 'orderLink', ref: chargeOrder.orderId, ...chargeOrder });
     for (const effect of effects) applyToState(state, effect);
     out.effects.push(...effects.map((effect) => ({ integrationId: p.integrationId, effect })));
     out.handled.push({ integrationId: p.integrationId, eventId: p.event.id });
@@ -236,6 +242,10 @@ const chargeOrderOf = (ch: Json, state: BatchState, fromApi: OrderLink | null): 
   }
   return found;
 };
+
+/** An invoice order our links know without its billing_reason takes the API's (links written before migration 0006). */
+const withBillingReason = (order: OrderLink | null, fromApi: string | null): OrderLink | null =>
+  order?.kind === 'invoice' && !order.billingReason && fromApi ? { ...order, billingReason: fromApi } : order;
 
 const applyToState = (state: BatchState, e: Effect): void => {
   switch (e.type) {
@@ -268,7 +278,7 @@ const applyToState = (state: BatchState, e: Effect): void => {
 
 /** The Stripe API reads one event needs, skipped when the integration has no key. */
 const enrich = async (api: Enricher, p: Parsed, state: BatchState): Promise<Enrichment> => {
-  const e: Enrichment = { lineItems: null, promoCodes: {}, invoicePromoCodes: null, order: null, refunds: null };
+  const e: Enrichment = { lineItems: null, promoCodes: {}, invoicePromoCodes: null, order: null, refunds: null, billingReason: null };
   const t = p.target;
   if (!t) return e;
   const o = p.event.data.object;
@@ -293,6 +303,12 @@ const enrich = async (api: Enricher, p: Parsed, state: BatchState): Promise<Enri
       (p.settings.chargeTracking === 'non_invoice' && !legacy.known && type !== 'charge.failed' && o.status === 'succeeded' && !state.transactions.has(chargeId));
     if (needsOrder && !known) e.order = await api.orderOfPayment(t, { paymentIntent: pi, chargeId });
     if (type === 'charge.refunded' && refundsNeedApi(o)) e.refunds = await api.refundsOfCharge(t, chargeId, int(o.amount_refunded) ?? 0);
+    // A refund names the kind of sale it undoes (impact's tracker per kind): an invoice our links
+    // know without its billing_reason (linked before migration 0006, or never mapped) is asked.
+    if (type === 'charge.refunded') {
+      const order = chargeOrderOf(o, state, e.order);
+      if (order?.kind === 'invoice' && !order.billingReason) e.billingReason = await api.invoiceBillingReason(t, order.orderId);
+    }
   }
   for (const id of promoIds) {
     const code = await api.promotionCode(t, id);

@@ -143,6 +143,24 @@ describe('handleBatch against PostgreSQL and stripe-mock', () => {
     expect(out.conversions).toEqual([expect.objectContaining({ kind: 'REFUND_FULL', orderId: invoiceId, saleReason: 'subscription_update', subscriptionId: expect.stringMatching(/^sub_/) })]);
   });
 
+  it('an invoice linked without its billing reason: the refund asks the API once, the invoice\'s link keeps the answer', async () => {
+    const invoiceId = uniqueId('in_');
+    const chargeId = uniqueId('ch_');
+    await pool.query(`INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id) VALUES ($1, $2, $2, 'invoice', 'sub_old')`, [withKey, invoiceId]);
+    const firstRefund = { id: uniqueId('re_'), amount: 1_000, created: 1_750_000_000 };
+    const first = chargeEvent('charge.refunded', { id: chargeId, invoice: invoiceId, amount: 4_900, refunds: [firstRefund] });
+    const out = await run(depsFor(), toRecords(withKey, [first]));
+    const c = out.conversions[0]!;
+    expect(c).toMatchObject({ kind: 'REFUND_PARTIAL', orderId: invoiceId, subscriptionId: 'sub_old', saleReason: expect.any(String) }); // stripe-mock's invoice
+    const { rows } = await pool.query(`SELECT billing_reason FROM mapper_order_links WHERE integration_id = $1 AND ref = $2`, [withKey, invoiceId]);
+    expect(rows).toEqual([{ billing_reason: c.saleReason }]);
+    const before = { ...enricher.stats };
+    const second = chargeEvent('charge.refunded', { id: chargeId, invoice: invoiceId, amount: 4_900, refunds: [firstRefund, { id: uniqueId('re_'), amount: 500, created: 1_750_000_100 }] });
+    const later = await run(depsFor(), toRecords(withKey, [second]));
+    expect(later.conversions.map((x) => x.saleReason)).toEqual([c.saleReason]);
+    expect(enricher.stats).toMatchObject({ calls: before.calls, cacheHits: before.cacheHits });
+  });
+
   it('dedupes by Stripe event id: reemit gives the same ids without new state, drop gives nothing', async () => {
     const e = invoicePaidEvent();
     const first = await run(depsFor(), toRecords(withoutKey, [e, e]));

@@ -28,6 +28,8 @@ export interface Enricher {
   invoicePromoCodes(t: StripeTarget, invoiceId: string): Promise<string[] | null>;
   orderOfPayment(t: StripeTarget, p: { paymentIntent: string | null; chargeId: string }): Promise<OrderLink | null>;
   refundsOfCharge(t: StripeTarget, chargeId: string, refundedTotal: number): Promise<RefundFact[] | null>;
+  /** An invoice's billing_reason, for the refund of an invoice linked without it. */
+  invoiceBillingReason(t: StripeTarget, invoiceId: string): Promise<string | null>;
   readonly stats: { calls: number; cacheHits: number; retries: number };
 }
 
@@ -150,6 +152,8 @@ export const createEnricher = (o: EnricherOptions): Enricher => {
         const cs = sessions.data[0];
         return cs ? { orderId: cs.id, kind: 'checkout' as const, subscriptionId: null, customerId: idOf(cs.customer) } : null;
       }),
+    invoiceBillingReason: (t, invoiceId) =>
+      cached(t, 'invoice_billing_reason', invoiceId, async (s, opts) => str((await s.invoices.retrieve(invoiceId, {}, opts)).billing_reason)),
     refundsOfCharge: (t, chargeId, refundedTotal) =>
       cached(t, 'refunds', `${chargeId}:${refundedTotal}`, async (s, opts) =>
         refundFacts(await s.refunds.list({ charge: chargeId, limit: 100 }, opts).autoPagingToArray({ limit: 10_000 }))),

@@ -65,9 +65,9 @@ const saleTracker = (kind: ConversionKind, d: Destination): string => {
  * order links), and the same rule as the sale's (saleKindOfBillingReason) gives the kind back.
  * Chosen over looking the sale up in our ledger: the conversion already carries the field, the
  * build stays a pure function of the conversion, and a sale credited by another sender (or a
- * replay into a fresh ledger) is still found. Without a reason (a refund mapped before the
- * mapper stored billing reasons, or whose invoice it never saw): a subscription's refund goes
- * to the first-sale tracker, any other to the one-time one, as before.
+ * replay into a fresh ledger) is still found. Without a reason (the mapper had no Stripe key to
+ * ask for an invoice it linked before storing billing reasons): a subscription's refund goes to
+ * the first-sale tracker, any other to the one-time one, as before.
  */
 export const refundedSaleKind = (c: Pick<Conversion, 'saleReason' | 'subscriptionId'>): ConversionKind =>
   c.saleReason ? saleKindOfBillingReason(c.saleReason) : c.subscriptionId ? 'SALE_FIRST' : 'SALE_ONE_TIME';
