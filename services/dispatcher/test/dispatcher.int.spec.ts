@@ -199,6 +199,35 @@ describe('dispatcher', () => {
     expect(ps.transactions.get(late.orderId)).toMatchObject({ amount: 4_900, deleted: true });
   });
 
+  it('a 404 to a retried DELETE is "already done" only if an earlier attempt of ours may have landed on a credited sale', async () => {
+    const codec = createConversionCodec(stackEndpoints().schemaRegistryUrl);
+    /** A PartnerStack full refund at its second attempt (the first got no answer, or a 404), its sale credited or never seen; the transaction is not (or no longer) at PartnerStack. */
+    const retriedDelete = async (o: { landed: boolean; saleSent: boolean }) => {
+      const sold = forIntegration({ kind: 'SALE_FIRST' });
+      const full = refundOf(sold, { kind: 'REFUND_FULL', refundId: uniqueId('re_'), amountMinor: 4_900, refundedTotalMinor: 4_900 });
+      const row = `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
+                                                conversion_frame, next_attempt_at, refund_rank, may_have_landed)
+                   VALUES ($1, $2, $3, $4, $5, $6, 1, $7, 'partnerstack', $8, now(), $9, $10)`;
+      if (o.saleSent) await pool.query(row, [integrationId, id('ps'), sold.orderId, 'credit', sold.conversionId, 'sent', prefix, await codec.encode(topicName('conversions', prefix), sold), null, false]);
+      await pool.query(row, [integrationId, id('ps'), sold.orderId, `refund:${full.refundId}`, full.conversionId, 'pending', prefix,
+        await codec.encode(topicName('conversions', prefix), full), Number.MAX_SAFE_INTEGER, o.landed]);
+      return full;
+    };
+    const done = await retriedDelete({ landed: true, saleSent: true });
+    const definite = await retriedDelete({ landed: false, saleSent: true });
+    const unseen = await retriedDelete({ landed: true, saleSent: false });
+    await waitFor(() => ([done, definite, unseen].every((c) => finalOf(c, 'ps')) ? true : undefined), { what: 'retried DELETEs settled', timeoutMs: 20_000 });
+    expect(outcomesOf(done, 'ps').map((o) => [o.status, o.attempt, o.httpStatus])).toEqual([['duplicate', 2, 404]]);
+    // Only definite answers so far (the first 404 may be "not there yet"): retried, then dead-lettered, never taken as done.
+    expect(outcomesOf(definite, 'ps').map((o) => [o.status, o.attempt])).toEqual([['retrying', 2], ['failed', 3]]);
+    expect(outcomesOf(unseen, 'ps').map((o) => o.status)).toEqual(['retrying', 'failed']);
+    const dead = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === unseen.conversionId && d.destinationId === id('ps')), { what: 'unseen sale dead letter' });
+    expect(dead.reason).toContain(`no sale of order ${unseen.orderId} was credited to this destination by the dispatcher`);
+    // An attempt that got no answer is remembered on its row (here: the partner that never answers).
+    const { rows } = await pool.query(`SELECT may_have_landed AS landed, count(*)::int AS n FROM dispatch_ledger WHERE destination_id = $1 AND last_error LIKE 'timed out%' GROUP BY 1`, [id('hanging')]);
+    expect(rows).toEqual([{ landed: true, n: expect.any(Number) }]);
+  });
+
   /** What a dispatcher that died mid-attempt leaves behind: a Tracknow row `sending`, attempt 1, its lease over. */
   const leaveSendingTracknowRow = async (c: Conversion) => {
     const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), c);
@@ -218,8 +247,9 @@ describe('dispatcher', () => {
     expect(resent).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order ${c.orderId} may be credited twice`) });
     // The residual risk, as it is: Tracknow counts the order twice; the outcome above is how an operator finds it.
     expect(tn.book.counts.get(c.orderId)).toBe(2);
-    const { rows } = await pool.query(`SELECT status, attempts FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('tn'), c.orderId]);
-    expect(rows).toEqual([{ status: 'sent', attempts: 2 }]);
+    // A row found 'sending' at its next fence was on the wire when its holder died: remembered as may have landed.
+    const { rows } = await pool.query(`SELECT status, attempts, may_have_landed FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('tn'), c.orderId]);
+    expect(rows).toEqual([{ status: 'sent', attempts: 2, may_have_landed: true }]);
   });
 
   it('tracknow: a resend that fails carries the in-doubt note too (retrying outcome), so a requeue is a visible risk', async () => {

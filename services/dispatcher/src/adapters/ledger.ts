@@ -128,7 +128,7 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
       } else {
         await client.query(
           `UPDATE dispatch_ledger SET status = 'pending', next_attempt_at = now() + make_interval(secs => $6),
-                  lease_owner = NULL, lease_until = NULL, updated_at = now()
+                  lease_owner = NULL, lease_until = NULL, updated_at = now(), may_have_landed = may_have_landed OR status = 'sending'
             WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND action = $4
               AND lease_owner = $5 AND status IN ('pending', 'sending')`,
           [key.integrationId, key.destinationId, key.orderId, key.action, p.owner, decision.delayMs / 1000]);
@@ -154,6 +154,8 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
     const error = items.map(({ s }) => (s.kind === 'failed' || s.kind === 'retry' ? s.error.slice(0, 2000) : s.kind === 'dry_run' ? s.note : null));
     const dry = items.map(({ s }) => (s.kind === 'dry_run' && s.request ? JSON.stringify(s.request) : null));
     const landed = items.map(({ s }) => ((s.kind === 'retry' || s.kind === 'failed') && s.mayHaveLanded === true));
+    // A row handed back unattempted while still 'sending' was on the wire under its previous holder (a crash): keep that.
+    const release = items.map(({ s }) => s.kind === 'release');
     const keys = items.map((i) => i.key);
     await pool.query(
       `UPDATE dispatch_ledger l SET status = k.status,
@@ -161,11 +163,11 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
               last_error = CASE WHEN k.status = 'sent' THEN l.last_error ELSE COALESCE(k.error, l.last_error) END,
               dry_run_request = k.dry::jsonb,
               next_attempt_at = CASE WHEN k.status = 'pending' THEN now() + make_interval(secs => k.delay) ELSE NULL END,
-              lease_owner = NULL, lease_until = NULL, updated_at = now(), may_have_landed = l.may_have_landed OR k.landed
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bool[])
-              AS k(integration_id, destination_id, order_id, action, status, delay, partner_status, ref, error, dry, landed)
+              lease_owner = NULL, lease_until = NULL, updated_at = now(), may_have_landed = l.may_have_landed OR k.landed OR (k.release AND l.status = 'sending')
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bool[], $12::bool[])
+              AS k(integration_id, destination_id, order_id, action, status, delay, partner_status, ref, error, dry, landed, release)
         WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending')`,
-      [...cols(keys), status, delay, partnerStatus, ref, error, dry, landed],
+      [...cols(keys), status, delay, partnerStatus, ref, error, dry, landed, release],
     );
     return items.map(() => undefined);
   },
