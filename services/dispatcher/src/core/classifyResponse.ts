@@ -11,7 +11,13 @@ export type ResponseClass =
   | { readonly ok: false; readonly retriable: boolean; readonly error: string };
 
 export interface ClassifyContext {
-  /** An earlier attempt may have reached the partner (it was started and never settled, or it timed out). */
+  /**
+   * An earlier attempt may have reached the partner. For most rows: this is not the first
+   * attempt. For refunds and reversals after their sale (impact, PartnerStack), where it turns a
+   * DELETE's 404 into "already done": only if an earlier attempt of this row may have landed (no
+   * answer, a 5xx, a crash mid-request: ledger `may_have_landed`) and the sale is credited in the
+   * ledger (reversalMayHaveLanded), so a refund that overtook its sale is never taken as done.
+   */
   readonly mayHaveReached: boolean;
 }
 
