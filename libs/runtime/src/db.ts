@@ -23,6 +23,26 @@ export const createPool = (databaseUrl: string, max = 10): pg.Pool => {
 };
 
 /**
+ * Run `fn` in one transaction on one connection: committed when it resolves, rolled back when
+ * it throws. A connection whose ROLLBACK fails is broken, so it is discarded, not pooled.
+ */
+export const withTransaction = async <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+};
+
+/**
  * Apply the versioned migrations in libs/runtime/migrations. Safe to call from every service
  * at start: a blocking advisory lock makes concurrent starts apply each file once.
  */

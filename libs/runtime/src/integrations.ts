@@ -1,5 +1,6 @@
 import type { DestinationType } from '@sas/contracts';
 import type pg from 'pg';
+import { withTransaction } from './db.js';
 import type { SecretBox } from './secretBox.js';
 
 /** An integration: one merchant's Stripe account wired to its partner destinations. */
@@ -39,10 +40,8 @@ export interface NewIntegration {
 }
 
 /** Create an integration with its secrets and destinations, all or nothing. */
-export const createIntegration = async (pool: pg.Pool, box: SecretBox, i: NewIntegration): Promise<void> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+export const createIntegration = async (pool: pg.Pool, box: SecretBox, i: NewIntegration): Promise<void> =>
+  withTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO integrations (id, name, sale_trigger, refund_hold_seconds) VALUES ($1, $2, $3, $4)`,
       [i.id, i.name, i.saleTrigger ?? 'invoice.paid', i.refundHoldSeconds ?? 3600],
@@ -59,14 +58,7 @@ export const createIntegration = async (pool: pg.Pool, box: SecretBox, i: NewInt
         [d.id, i.id, d.type, JSON.stringify(d.settings), box.seal(JSON.stringify(d.credentials))],
       );
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
-};
+  });
 
 export const loadWebhookAuth = async (pool: pg.Pool, box: SecretBox, integrationId: string): Promise<WebhookAuth | null> => {
   const { rows } = await pool.query<{ status: 'active' | 'disabled'; secrets: string[] | null; accounts: string[] | null }>(

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '@sas/runtime';
 import type { AccountProgress } from './backfillLoop.js';
 
 export type RunStatus = 'running' | 'interrupted' | 'failed' | 'done';
@@ -54,9 +55,7 @@ const toRun = (r: RunRow, accounts: AccountRow[]): BackfillRun => ({
 /** backfill_runs and backfill_run_accounts (migration 0032). */
 export const createRunStore = (pool: pg.Pool) => ({
   create: async (r: { id: string; integrationId: string; fromSec: number; toSec: number; onlyFailed: boolean; accounts: readonly (string | null)[] }): Promise<void> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(pool, async (client) => {
       await client.query(
         `INSERT INTO backfill_runs (id, integration_id, range_from, range_to, only_failed) VALUES ($1, $2, to_timestamp($3), to_timestamp($4), $5)`,
         [r.id, r.integrationId, r.fromSec, r.toSec, r.onlyFailed],
@@ -65,13 +64,7 @@ export const createRunStore = (pool: pg.Pool) => ({
         `INSERT INTO backfill_run_accounts (run_id, stripe_account) SELECT $1, unnest($2::text[])`,
         [r.id, r.accounts.map(toDb)],
       );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   },
 
   saveAccount: async (runId: string, account: string | null, p: AccountProgress): Promise<void> => {

@@ -1,5 +1,5 @@
 import { RawEventHeaders, topicName, type MapperDeadLetter } from '@sas/contracts';
-import { createDurableProducer, type Pool } from '@sas/runtime';
+import { createDurableProducer, withTransaction, type Pool } from '@sas/runtime';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { readRanges, resolveRanges } from '../replay/readRange.js';
 import { shortId } from '../replay/connections.js';
@@ -23,20 +23,7 @@ const recordAction = (q: Pick<Pool, 'query'>, e: DeadLetterEntry, action: 'reque
   q.query(`INSERT INTO dead_letter_actions (source, topic, partition, "offset", action, reason, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [e.source, e.topic, e.partition, e.offset, action, reason, actor]);
 
-const inTransaction = async <T>(pool: Pool, fn: (q: Pick<Pool, 'query'>) => Promise<T>): Promise<T> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-};
+const inTransaction = withTransaction;
 
 /** Drop: record why; nothing else changes (a dispatcher's ledger row stays failed, so no replay sends it by itself). */
 export const dropDeadLetter = async (deps: ActionDeps, e: DeadLetterEntry, reason: string): Promise<void> => {

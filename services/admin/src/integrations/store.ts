@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '@sas/runtime';
 import type { DestinationRow, IntegrationRow, WebhookSecretView } from './views.js';
 
 /** PostgreSQL access for integrations, their destinations and secrets; callers hold the transaction. */
@@ -137,17 +138,4 @@ export const expireOtherSecrets = async (db: Db, integrationId: string, keepId: 
   )).rows.map(secretView);
 
 /** Run `fn` in one transaction on one connection; rolled back when it throws. */
-export const withTx = async <T>(pool: pg.Pool, fn: (db: pg.PoolClient) => Promise<T>): Promise<T> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-};
+export const withTx = withTransaction;

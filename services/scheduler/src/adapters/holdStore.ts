@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '@sas/runtime';
 import type { HeldFilter, HeldState } from '../core/heldQuery.js';
 import { LaneLostError } from '../errors.js';
 
@@ -76,20 +77,7 @@ const toView = (r: Record<string, any>): HeldView => ({
 });
 const VIEW_COLUMNS = `conversion_id, integration_id, customer_id, not_before, release_after, state, lane, release_seq, held_at, released_at, cancel_reason`;
 
-const inTx = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-};
+const inTx = withTransaction;
 
 /**
  * Held conversions, release lanes and the operator audit in PostgreSQL, all scoped to one
