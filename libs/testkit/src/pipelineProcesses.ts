@@ -1,30 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bundleIsFresh, repoRoot } from './bundles.js';
 import { freePort } from './privateKafka.js';
 import { waitFor } from './waitFor.js';
 
 export const PipelineServices = ['ingest', 'mapper', 'scheduler', 'dispatcher'] as const;
 export type PipelineService = (typeof PipelineServices)[number];
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
 /** The variable each service takes its HTTP port from (ingest: the webhook server; others: health). */
 const portVar: Record<PipelineService, string> = {
   ingest: 'INGEST_PORT', mapper: 'MAPPER_HEALTH_PORT', scheduler: 'SCHEDULER_HEALTH_PORT', dispatcher: 'DISPATCHER_HEALTH_PORT',
-};
-
-const newestMtime = (dir: string): number => {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (e.name.endsWith('.ts') || e.name.endsWith('.sql')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
 };
 
 /**
@@ -40,11 +27,7 @@ export const serviceCommand = (service: PipelineService, runner: 'auto' | 'bundl
     if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run node scripts/build.mjs`);
     return [bundle];
   }
-  if (!existsSync(bundle)) return tsx;
-  const built = statSync(bundle).mtimeMs;
-  const libs = readdirSync(join(repoRoot, 'libs')).map((l) => join(repoRoot, 'libs', l, 'src'));
-  const sources = Math.max(newestMtime(join(repoRoot, 'services', service, 'src')), ...libs.map(newestMtime), newestMtime(join(repoRoot, 'libs', 'runtime', 'migrations')));
-  return built >= sources ? [bundle] : tsx;
+  return bundleIsFresh(bundle) ? [bundle] : tsx;
 };
 
 export interface ServiceProcess {
