@@ -208,6 +208,17 @@ describe('admin API: webhook signing secrets', () => {
     expect((await loadWebhookAuth(pool, box, id))?.secrets).toEqual([s4, s3]);
   });
 
+  it('a manual roll leaves the secret of the endpoint sas registered in Stripe (rolled by sas stripe roll-secret)', async () => {
+    const managed = secret(randomWebhookSecret());
+    const added = await call('POST', `/v1/integrations/${id}/webhook-secrets`, { secret: managed, expireOthersAfterSeconds: null });
+    await pool.query(
+      `INSERT INTO stripe_webhook_endpoints (endpoint_id, integration_id, url, enabled_events, livemode, secret_id) VALUES ($1, $2, 'https://in.test/x', '{invoice.paid}', false, $3)`,
+      [uniqueId('we_'), id, added.body.added.id]);
+    const manual = secret(randomWebhookSecret());
+    await call('POST', `/v1/integrations/${id}/webhook-secrets`, { secret: manual, expireOthersAfterSeconds: 0 });
+    expect((await loadWebhookAuth(pool, box, id))?.secrets).toEqual([manual, managed]);
+  });
+
   it('refuses a secret that is not a Stripe signing secret, naming the field', async () => {
     const r = await call('POST', `/v1/integrations/${id}/webhook-secrets`, { secret: 'hunter2' });
     expect({ status: r.status, message: r.body.message }).toEqual({ status: 400, message: expect.stringMatching(/^body\.secret must match pattern/) });

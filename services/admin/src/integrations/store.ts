@@ -127,12 +127,17 @@ export const insertWebhookSecret = async (db: Db, integrationId: string, ciphert
 
 /**
  * A manual roll: the integration's other secrets stay valid for `seconds` more (never longer
- * than an expiry they already had). Returns the secrets whose expiry changed.
+ * than an expiry they already had). Returns the secrets whose expiry changed. The secret of
+ * the endpoint `sas stripe connect` registered (still live in Stripe) is left alone: that one
+ * is rolled by `sas stripe roll-secret`, and expiring it here would make ingest refuse every
+ * event the endpoint signs once the window ends.
  */
 export const expireOtherSecrets = async (db: Db, integrationId: string, keepId: string, seconds: number): Promise<WebhookSecretView[]> =>
   (await db.query<SecretRow>(
     `UPDATE webhook_secrets SET expires_at = now() + make_interval(secs => $3)
       WHERE integration_id = $1 AND id <> $2 AND (expires_at IS NULL OR expires_at > now() + make_interval(secs => $3))
+        AND id NOT IN (SELECT secret_id FROM stripe_webhook_endpoints
+                        WHERE integration_id = $1 AND retire_at IS NULL AND secret_id IS NOT NULL)
       RETURNING id, created_at, expires_at, expires_at > now() AS active`,
     [integrationId, keepId, seconds],
   )).rows.map(secretView);
