@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createPool, loadConfig, migrate } from '@sas/runtime';
-import { randomWebhookSecret, serviceEnv, stackEndpoints, uniqueId } from '@sas/testkit';
-import { ingestEnv, startIngest, type RunningIngest } from '@sas/ingest';
-import { mapperEnv, startMapper, type RunningMapper } from '@sas/mapper';
-import { schedulerEnv, startScheduler, type RunningScheduler } from '@sas/scheduler';
-import { dispatcherEnv, startDispatcher, type RunningDispatcher } from '@sas/dispatcher';
+import { createLogger, createPool, migrate } from '@sas/runtime';
+import { randomWebhookSecret, stackEndpoints, uniqueId } from '@sas/testkit';
+import { startInProcessPipeline, type InProcessPipeline } from './inProcessPipeline.js';
 import { simulate } from '../../tools/simulator/history.js';
 import { sendHistories } from '../../tools/simulator/sender.js';
 import { truthOf } from '../../tools/simulator/truth.js';
@@ -28,31 +25,20 @@ describe('reconciliation: simulated Stripe histories → partner credits', () =>
   const secret = randomWebhookSecret();
   const histories = simulate({ seed: 20261125, customers: 45, runTag: uniqueId('').slice(-6) });
   let targets: ReconcileTargets;
-  let ingest: RunningIngest;
-  let services: (RunningMapper | RunningScheduler | RunningDispatcher)[] = [];
+  let pipeline: InProcessPipeline | undefined;
 
   beforeAll(async () => {
-    const env = serviceEnv(prefix, {
-      INGEST_PORT: '0', MAPPER_HEALTH_PORT: '0', SCHEDULER_HEALTH_PORT: '0', DISPATCHER_HEALTH_PORT: '0',
-      RETRY_SCHEDULE_MS: '200,500,1000,2000,4000',
-    });
-    const log = createLogger('reconcile', env.LOG_LEVEL);
+    const log = createLogger('reconcile', process.env.TEST_LOG_LEVEL ?? 'warn');
     const databaseUrl = stackEndpoints().databaseUrl;
     await migrate(databaseUrl, log);
     const pool = createPool(databaseUrl);
     targets = await startReconcileTargets({ integrationId, webhookSecret: secret, refundHoldSeconds: 1, pool });
     await pool.end();
-    ingest = await startIngest(loadConfig(ingestEnv, env), log.child({ service: 'ingest' }));
-    services = await Promise.all([
-      startMapper(loadConfig(mapperEnv, env), log.child({ service: 'mapper' })),
-      startScheduler(loadConfig(schedulerEnv, env), log.child({ service: 'scheduler' })),
-      startDispatcher(loadConfig(dispatcherEnv, env), log.child({ service: 'dispatcher' })),
-    ]);
+    pipeline = await startInProcessPipeline(prefix, 'reconcile', { RETRY_SCHEDULE_MS: '200,500,1000,2000,4000' });
   });
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.stop()));
-    await ingest?.stop();
+    await pipeline?.stop();
     await targets?.close();
   });
 
@@ -69,7 +55,7 @@ describe('reconciliation: simulated Stripe histories → partner credits', () =>
     expect(truth.some((t) => t.refundedMinor === t.paidMinor)).toBe(true);
     expect(deliveries).toBeGreaterThan(events);
 
-    const sent = await sendHistories(histories, { url: `${ingest.url}/webhooks/stripe/${integrationId}`, secret, concurrency: 16 });
+    const sent = await sendHistories(histories, { url: `${pipeline!.ingest.url}/webhooks/stripe/${integrationId}`, secret, concurrency: 16 });
     expect(sent).toMatchObject({ delivered: deliveries, gaveUp: 0 });
 
     const result = await drainAndReconcile({ targets, truth, knownDefect: knownDefects, quietMs: 2_500, giveUpQuietMs: 15_000, timeoutMs: 60_000 });

@@ -2,15 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { RawEventHeaders, topicName, type DispatchOutcome } from '@sas/contracts';
-import { createIntegration, createLogger, createPool, createSecretBox, loadConfig, migrate, parseKey } from '@sas/runtime';
+import { createIntegration, createLogger, createPool, createSecretBox, migrate, parseKey } from '@sas/runtime';
 import {
-  TEST_SECRETS_KEY, invoicePaidEvent, randomWebhookSecret, serviceEnv, stackEndpoints, startImpactStub,
+  TEST_SECRETS_KEY, invoicePaidEvent, randomWebhookSecret, stackEndpoints, startImpactStub,
   stripeSignature, uniqueId, waitFor, type ImpactStub,
 } from '@sas/testkit';
-import { ingestEnv, startIngest, type RunningIngest } from '@sas/ingest';
-import { mapperEnv, startMapper, type RunningMapper } from '@sas/mapper';
-import { schedulerEnv, startScheduler, type RunningScheduler } from '@sas/scheduler';
-import { dispatcherEnv, startDispatcher, type RunningDispatcher } from '@sas/dispatcher';
+import { startInProcessPipeline, type InProcessPipeline } from './inProcessPipeline.js';
 import { createHash } from 'node:crypto';
 
 /**
@@ -23,8 +20,7 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
   const secret = randomWebhookSecret();
   const impact = { accountSid: 'IRtestSID123', authToken: 'tok_' + uniqueId('') };
   let stub: ImpactStub;
-  let ingest: RunningIngest;
-  let services: (RunningMapper | RunningScheduler | RunningDispatcher)[] = [];
+  let pipeline: InProcessPipeline | undefined;
   let kafka: Kafka;
   const outcomes: DispatchOutcome[] = [];
   const rawRecords: { value: Buffer; headers: Record<string, string>; key: string }[] = [];
@@ -33,11 +29,7 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
 
   beforeAll(async () => {
     stub = await startImpactStub(impact);
-    const env = serviceEnv(prefix, {
-      INGEST_PORT: '0', MAPPER_HEALTH_PORT: '0', SCHEDULER_HEALTH_PORT: '0', DISPATCHER_HEALTH_PORT: '0',
-      RETRY_SCHEDULE_MS: '200,500',
-    });
-    const log = createLogger('e2e', env.LOG_LEVEL);
+    const log = createLogger('e2e', process.env.TEST_LOG_LEVEL ?? 'warn');
     const databaseUrl = stackEndpoints().databaseUrl;
     await migrate(databaseUrl, log);
     const pool = createPool(databaseUrl);
@@ -54,12 +46,7 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
     });
     await pool.end();
 
-    ingest = await startIngest(loadConfig(ingestEnv, env), log.child({ service: 'ingest' }));
-    services = await Promise.all([
-      startMapper(loadConfig(mapperEnv, env), log.child({ service: 'mapper' })),
-      startScheduler(loadConfig(schedulerEnv, env), log.child({ service: 'scheduler' })),
-      startDispatcher(loadConfig(dispatcherEnv, env), log.child({ service: 'dispatcher' })),
-    ]);
+    pipeline = await startInProcessPipeline(prefix, 'e2e', { RETRY_SCHEDULE_MS: '200,500' });
 
     kafka = new Kafka({ brokers: [stackEndpoints().kafkaBrokers], logLevel: logLevel.NOTHING });
     const watch = async (topic: string, onMessage: (m: { value: Buffer; key: string; headers: Record<string, string> }) => void) => {
@@ -81,13 +68,12 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
 
   afterAll(async () => {
     await Promise.all(consumers.map((c) => c.disconnect()));
-    await Promise.all(services.map((s) => s.stop()));
-    await ingest?.stop();
+    await pipeline?.stop();
     await stub?.close();
   });
 
   const post = (body: string, signature: string) =>
-    fetch(`${ingest.url}/webhooks/stripe/${integrationId}`, {
+    fetch(`${pipeline!.ingest.url}/webhooks/stripe/${integrationId}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'stripe-signature': signature },
       body,
