@@ -26,7 +26,8 @@ describe('sas replay', () => {
   beforeAll(async () => {
     p = await startPipeline('rpl');
     await p.createIntegration(integrationId, [first]);
-    since = new Date(Date.now() - 1_000).toISOString();
+    // No look-back: the producers stamp CreateTime when they send, on this process's clock.
+    since = new Date().toISOString();
     await p.sendRaw(integrationId, [sale]);
     await waitFor(async () => ((await p.ledgerStatus(integrationId, first, orderId)) === 'sent' ? true : undefined), { what: 'credited', timeoutMs: 20_000 });
   });
@@ -91,30 +92,36 @@ describe('sas replay', () => {
   });
 
   it('a held conversion is re-sent only once the scheduler released it: one an operator cancelled is never sent', async () => {
+    // Its own integration, made per try, and a range from now: no earlier test's records (nor
+    // a previous try's) are in it.
+    const own = uniqueId('int_rpl_held_');
+    const [ownFirst, ownAdded] = [`${own}_a`, `${own}_b`];
+    await p.createIntegration(own, [ownFirst, ownAdded]);
     const { rows } = await p.pool.query<{ frame: Buffer }>(
       `SELECT conversion_frame AS frame FROM dispatch_ledger WHERE integration_id = $1 AND destination_id = $2`, [integrationId, first]);
     const sale = await p.decode(rows[0]!.frame);
     // Two sales of a held kind whose hold is over (the scheduler is not running here: its rows are written as it would).
     const now = Date.now();
-    const held = (tag: string) => ({ ...sale, conversionId: uniqueId(`cnv_${tag}_`), orderId: uniqueId(`in_${tag}_`), receivedAt: now - 7_200_000, notBefore: now - 3_600_000 });
+    const held = (tag: string) => ({
+      ...sale, integrationId: own, conversionId: uniqueId(`cnv_${tag}_`), orderId: uniqueId(`in_${tag}_`), receivedAt: now - 7_200_000, notBefore: now - 3_600_000,
+    });
     const cancelled = held('cancelled');
     const released = held('released');
-    const from = new Date(now - 1_000).toISOString();
+    const from = new Date().toISOString();
     const frames = await p.sendConversions([cancelled, released]);
     for (const [c, state, i] of [[cancelled, 'cancelled', 0], [released, 'released', 1]] as const) {
       await p.pool.query(
         `INSERT INTO held_conversions (namespace, conversion_id, integration_id, customer_id, not_before, record_key, record_value, state, lane, release_after)
          VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), 'k', $6, $7, 0, now())`,
-        [p.prefix, c.conversionId, integrationId, c.customerId, c.notBefore, frames[i], state]);
+        [p.prefix, c.conversionId, own, c.customerId, c.notBefore, frames[i], state]);
     }
-    const r = await sas('--json', 'replay', 'conversions', integrationId, '--from', from);
+    const r = await sas('--json', 'replay', 'conversions', own, '--from', from);
     expect(r.code, r.stderr).toBe(0);
-    const report = r.json<ConversionReplayReport>();
-    expect(report).toMatchObject({ matched: 2, resent: 1, skipped: { 'cancelled in the scheduler: never sent': 1 } });
-    await waitFor(async () => ((await p.ledgerStatus(integrationId, added, released.orderId)) === 'sent' && (await p.ledgerStatus(integrationId, first, released.orderId)) === 'sent' ? true : undefined),
+    expect(r.json<ConversionReplayReport>()).toMatchObject({ matched: 2, resent: 1, skipped: { 'cancelled in the scheduler: never sent': 1 } });
+    await waitFor(async () => ((await p.ledgerStatus(own, ownAdded, released.orderId)) === 'sent' && (await p.ledgerStatus(own, ownFirst, released.orderId)) === 'sent' ? true : undefined),
       { what: 'released sale credited', timeoutMs: 20_000 });
     expect(p.deliveriesOf(released.orderId)).toBe(2);
     expect(p.deliveriesOf(cancelled.orderId)).toBe(0);
-    expect(await p.ledgerStatus(integrationId, first, cancelled.orderId)).toBeUndefined();
+    expect(await p.ledgerStatus(own, ownFirst, cancelled.orderId)).toBeUndefined();
   });
 });
