@@ -22,7 +22,7 @@ await Promise.all(entries.map(async ([entry, outfile]) => {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     sourcemap: true,
     plugins: [externalPackages],
     logLevel: 'warning',

@@ -5,7 +5,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-[ -d node_modules ] || npm ci --no-audit --no-fund
+source scripts/node.sh   # Node 24 LTS: the machine's, or one installed into .stack/node
+sas_ensure_node_modules
 
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit

@@ -18,8 +18,10 @@ export const createPlatformaticSender = (p: { brokers: string[]; clientId: strin
     autocreateTopics: false,
     timeout: p.timeoutMs,
     connectTimeout: p.timeoutMs,
-    // Ignored by the library for an idempotent producer (it retries without limit); the
-    // callers' own timers answer 503, but a send can stay pending: why this client is opt-in.
+    // 2.x times out each request (1.22 had no request timeout, so a send to a dead broker
+    // could stay pending) and keeps a retries count above 1 for an idempotent producer (it
+    // replaced any with "without limit"): a failed send now reaches the renewing wrapper.
+    requestTimeout: p.timeoutMs,
     retries: 2,
     retryDelay: 200,
     serializers: { key: stringSerializer, value: (v?: Buffer) => v, headerKey: stringSerializer, headerValue: stringSerializer },
