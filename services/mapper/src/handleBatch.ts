@@ -3,7 +3,7 @@ import type { LineItem } from '@sas/contracts';
 import type { SecretBox } from '@sas/runtime';
 import type { Enricher, StripeTarget } from './adapters/stripeApi.js';
 import { processedKey, type BatchState, type MapperSettings, type MapperStore } from './adapters/mapperStore.js';
-import { legacyInvoiceOfCharge, refundsNeedApi } from './core/chargeEvents.js';
+import { isUncaptured, legacyInvoiceOfCharge, refundsNeedApi } from './core/chargeEvents.js';
 import { checkoutLineItemsNeeded } from './core/checkoutSale.js';
 import { MappingError } from './core/conversionBase.js';
 import type { Effect } from './core/effects.js';
@@ -294,6 +294,8 @@ const enrich = async (api: Enricher, p: Parsed, state: BatchState): Promise<Enri
   } else if (CHARGE_TYPES.has(type)) {
     const chargeId = str(o.id);
     if (!chargeId) return e;
+    // The refund of an uncaptured charge maps to nothing: no order or refund list to ask for.
+    if (type === 'charge.refunded' && isUncaptured(o)) return e;
     const pi = idOf(o.payment_intent);
     const legacy = legacyInvoiceOfCharge(o);
     const known = state.links.has(chargeId) || (pi !== null && state.links.has(pi)) || legacy.invoiceId !== null;

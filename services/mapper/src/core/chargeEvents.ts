@@ -50,8 +50,7 @@ export const chargeTransaction = (
   const { chargeId, currency, amount } = chargeBasics(ch);
   const order = orderOfCharge(ch, facts);
   if (tracking === 'non_invoice' && order?.kind === 'invoice') return { conversions: [], effects: [] };
-  const captured = int(ch.amount_captured);
-  const amountMinor = captured !== null && captured > 0 ? captured : amount;
+  const amountMinor = capturedAmountOf(ch, amount);
   const conversion = conversionOf({
     conversionId: transactionId(ctx.integrationId, chargeId),
     kind: 'TRANSACTION',
@@ -129,17 +128,51 @@ export const refundFacts = (raw: readonly unknown[]): RefundFact[] =>
 export const refundId = (integrationId: string, refundKey: string): string => conversionIdOf(integrationId, 'refund', refundKey);
 
 /**
+ * A charge that was never captured moved no money: refunding it releases the authorisation, and
+ * one left uncaptured expires "marked as refunded" (https://docs.stripe.com/api/charges/capture,
+ * refund reason `expired_uncaptured_charge`: https://docs.stripe.com/api/refunds/object).
+ */
+export const isUncaptured = (ch: Json): boolean => ch.captured === false;
+
+/**
+ * The money a captured charge took: `amount_captured` ("can be less than the amount attribute on
+ * the charge if a partial capture was made", https://docs.stripe.com/api/charges/object), else
+ * `amount` (versions before the field existed, where a capture was of the whole amount as far as
+ * the payload can tell).
+ */
+export const capturedAmountOf = (ch: Json, amount: number): number => {
+  const captured = int(ch.amount_captured);
+  return captured !== null && captured > 0 ? captured : amount;
+};
+
+/**
  * charge.refunded → one refund conversion per refund not emitted before, with its exact amount,
  * the running refunded total, the original order and its billing_reason; held for the integration's hold so the
  * sale reaches partners first. With the charge's refund list (payload or API), each refund is
  * its own action keyed by re_...; without one, the event's own delta (amount_refunded minus
  * previous_attributes.amount_refunded) is one refund keyed by the charge and the new total,
  * so both ways are order-independent and replay to the same ids.
+ *
+ * Only captured money is refunded to a partner. An uncaptured charge maps to nothing (skipped,
+ * with the reason). After a partial capture Stripe releases the rest of the authorisation as a
+ * refund of the uncaptured remainder (`amount − amount_captured`, counted in `amount_refunded`;
+ * https://docs.stripe.com/payments/place-a-hold-on-a-payment-method): it is made at capture,
+ * before any refund of captured money can exist, so the first `amount − amount_captured` of the
+ * refunded total (refunds in creation order) is the remainder and is not emitted.
  */
 export const chargeRefunds = (
   ch: Json, previous: Json | null, ctx: MapContext, facts: MapFacts, hints: Hints, stored: readonly StoredAttribution[],
-): { conversions: Conversion[]; effects: Effect[] } => {
+): { conversions: Conversion[]; effects: Effect[]; skipped?: string } => {
   const { chargeId, currency, amount } = chargeBasics(ch);
+  if (isUncaptured(ch)) {
+    return {
+      conversions: [], effects: [],
+      skipped: 'charge.refunded of an uncaptured charge (captured: false): the authorisation was released, no captured money was refunded',
+    };
+  }
+  const capturedMinor = capturedAmountOf(ch, amount);
+  const uncapturedRemainder = Math.max(0, amount - capturedMinor);
+  const capturedPart = (refundedTotal: number) => Math.max(0, refundedTotal - uncapturedRemainder);
   const order = orderOfCharge(ch, facts);
   const base = {
     // The refunded invoice's billing_reason: a partner with one tracker per sale kind (impact,
@@ -153,7 +186,7 @@ export const chargeRefunds = (
     ...attributionOf(hints, stored),
     currency,
     hold: true,
-    orderAmountMinor: amount,
+    orderAmountMinor: capturedMinor,
   };
   const list = facts.refunds ?? refundsInPayload(ch);
   const items: { key: string; refundId: string | null; amountMinor: number; cumulative: number; createdSec: number }[] = [];
@@ -164,14 +197,19 @@ export const chargeRefunds = (
       .sort((a, b) => a.createdSec - b.createdSec || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     let cumulative = 0;
     for (const r of counted) {
+      const before = capturedPart(cumulative);
       cumulative += r.amountMinor;
-      items.push({ key: r.id, refundId: r.id, amountMinor: r.amountMinor, cumulative, createdSec: r.createdSec || ctx.eventCreatedSec });
+      const capturedCumulative = capturedPart(cumulative);
+      items.push({ key: r.id, refundId: r.id, amountMinor: capturedCumulative - before, cumulative: capturedCumulative, createdSec: r.createdSec || ctx.eventCreatedSec });
     }
   } else {
     const total = int(ch.amount_refunded);
     if (total === null) throw new MappingError('CNV_ERR_REFUND', 'charge.refunded without amount_refunded');
     const before = int(previous?.amount_refunded) ?? 0;
-    if (total > before) items.push({ key: `${chargeId}:${total}`, refundId: null, amountMinor: total - before, cumulative: total, createdSec: ctx.eventCreatedSec });
+    const capturedTotal = capturedPart(total);
+    if (total > before) {
+      items.push({ key: `${chargeId}:${total}`, refundId: null, amountMinor: capturedTotal - capturedPart(before), cumulative: capturedTotal, createdSec: ctx.eventCreatedSec });
+    }
   }
   const conversions: Conversion[] = [];
   const effects: Effect[] = [];
@@ -180,7 +218,7 @@ export const chargeRefunds = (
     const c = conversionOf({
       ...base,
       conversionId: refundId(ctx.integrationId, it.key),
-      kind: it.cumulative >= amount ? 'REFUND_FULL' : 'REFUND_PARTIAL',
+      kind: it.cumulative >= capturedMinor ? 'REFUND_FULL' : 'REFUND_PARTIAL',
       occurredSec: it.createdSec,
       amountMinor: it.amountMinor,
       refundId: it.refundId,
@@ -189,7 +227,11 @@ export const chargeRefunds = (
     conversions.push(c);
     effects.push({ type: 'refund', refundKey: it.key, chargeId, amountMinor: it.amountMinor, conversionId: c.conversionId, sourceEventId: ctx.eventId });
   }
-  return { conversions, effects };
+  // Said only when the remainder is all this event refunded; otherwise nothing new is no rule.
+  const onlyRemainder = conversions.length === 0 && uncapturedRemainder > 0 && items.some((it) => it.amountMinor <= 0);
+  return onlyRemainder
+    ? { conversions, effects, skipped: `refund of the uncaptured remainder (${uncapturedRemainder}) released by a partial capture: not captured money` }
+    : { conversions, effects };
 };
 
 export const refundsNeedApi = (ch: Json): boolean => refundsInPayload(ch) === null;

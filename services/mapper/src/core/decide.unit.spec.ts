@@ -368,3 +368,71 @@ describe('decide: poison and unhandled', () => {
     expect(decide({ ...ev(customerEvent('customer.created')), type }, ctx())).toEqual({ conversions: [], effects: [] });
   });
 });
+
+// Issue 15, class 2: only captured money is ever refunded to a partner.
+// Stripe, the Charge object (https://docs.stripe.com/api/charges/object): `captured`, `amount_captured`
+// ("can be less than the amount attribute on the charge if a partial capture was made") and
+// `amount_refunded`. Refunding an uncaptured charge releases the authorisation, and uncaptured
+// charges that expire "are marked as refunded" (https://docs.stripe.com/api/charges/capture;
+// refund reason `expired_uncaptured_charge`, https://docs.stripe.com/api/refunds/object). Capturing
+// less than the authorised amount releases the rest (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method),
+// which Stripe records as a refund of the uncaptured remainder, counted in `amount_refunded`.
+describe('decide: charge.refunded, captured money only (issue 15 class 2)', () => {
+  it.each([
+    {
+      name: 'an uncaptured charge refunded (authorisation released), refund list in the payload (charges/object: captured false)',
+      e: chargeEvent('charge.refunded', { id: 'ch_U', captured: false, refunds: [{ id: 're_rel', amount: 2_000 }] }), f: facts(),
+    },
+    {
+      name: 'an uncaptured charge refunded, refund list from the API (refunds/object)',
+      e: chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_U', captured: false, amountRefunded: 2_000 }),
+      f: facts({ refunds: [{ id: 're_rel', amountMinor: 2_000, createdSec: 1_700_000_100, status: 'succeeded' }] }),
+    },
+    {
+      name: 'an uncaptured charge expired, no refund list: the delta is not captured money (charges/capture: expired ones are marked refunded)',
+      e: chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_U', captured: false, amountRefunded: 2_000, previousAttributes: { amount_refunded: 0, refunded: false } }), f: facts(),
+    },
+  ])('$name → no refund conversion, and why', ({ e, f }) => {
+    const d = decide(ev(e), ctx(), f);
+    expect(d.conversions).toEqual([]);
+    expect(d.skipped).toMatch(/uncaptured/);
+  });
+
+  // amount 1000 authorised, 750 captured: Stripe refunds the 250 remainder at capture.
+  const partial = (o: Parameters<typeof chargeEvent>[1]) =>
+    ev(chargeEvent('charge.refunded', { id: 'ch_P', invoice: 'in_P', amount: 1_000, amountCaptured: 750, ...o }));
+  const remainder = { id: 're_rest', amountMinor: 250, createdSec: 1_700_000_100, status: 'succeeded' };
+  it.each([
+    {
+      name: 'the remainder released by a partial capture alone (place-a-hold-on-a-payment-method) → nothing',
+      e: partial({ refunds: [{ id: 're_rest', amount: 250, created: 1_700_000_100 }] }), f: facts(), then: [],
+    },
+    {
+      name: 'the remainder from the API (refunds list) → nothing',
+      e: partial({ shape: 'basil', amountRefunded: 250 }), f: facts({ refunds: [remainder] }), then: [],
+    },
+    {
+      name: 'a refund of captured money after the remainder → only it, against the 750 captured',
+      e: partial({ shape: 'basil', amountRefunded: 550 }),
+      f: facts({ refunds: [remainder, { id: 're_1', amountMinor: 300, createdSec: 1_700_000_200, status: 'succeeded' }] }),
+      then: [['REFUND_PARTIAL', 're_1', 300, 300, 750]],
+    },
+    {
+      name: 'all the captured money refunded after the remainder → one full refund of 750',
+      e: partial({ refunds: [{ id: 're_rest', amount: 250, created: 1_700_000_100 }, { id: 're_all', amount: 750, created: 1_700_000_200 }] }), f: facts(),
+      then: [['REFUND_FULL', 're_all', 750, 750, 750]],
+    },
+    {
+      name: 'no refund list, the capture event: amount_refunded 0 → 250 is the remainder → nothing',
+      e: partial({ shape: 'basil', amountRefunded: 250, previousAttributes: { amount_refunded: 0 } }), f: facts(), then: [],
+    },
+    {
+      name: 'no refund list, the rest refunded later: 250 → 1000 is 750 of captured money, refunded in full',
+      e: partial({ shape: 'basil', amountRefunded: 1_000, previousAttributes: { amount_refunded: 250 } }), f: facts(),
+      then: [['REFUND_FULL', null, 750, 750, 750]],
+    },
+  ])('partial capture: $name', ({ e, f, then }) => {
+    const d = decide(e, ctx(), f);
+    expect(d.conversions.map((c) => [c.kind, c.refundId, c.amountMinor, c.refundedTotalMinor, c.orderAmountMinor])).toEqual(then);
+  });
+});

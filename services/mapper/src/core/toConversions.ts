@@ -12,6 +12,11 @@ import { idOf, str, type Json } from './stripeRead.js';
 export interface Decision {
   readonly conversions: Conversion[];
   readonly effects: Effect[];
+  /**
+   * Why a handled event produced no conversion by rule (not merely "nothing new"), e.g. the
+   * refund of an uncaptured charge; absent otherwise.
+   */
+  readonly skipped?: string;
 }
 
 /** The event types the mapper reads: the union of what the seeds' platforms listen to. */
@@ -104,12 +109,16 @@ export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFa
       const links: Effect[] = chargeId && legacy.invoiceId
         ? [{ type: 'orderLink', ref: chargeId, orderId: legacy.invoiceId, kind: 'invoice', subscriptionId: facts.chargeOrder?.subscriptionId ?? null, customerId: idOf(o.customer), billingReason: facts.chargeOrder?.billingReason ?? null }]
         : [];
-      const r = event.type === 'charge.refunded'
+      const r: { conversions: Conversion[]; effects: Effect[]; skipped?: string } = event.type === 'charge.refunded'
         ? chargeRefunds(o, previousAttributes(event.data), ctx, facts, hints, stored)
         : event.type === 'charge.failed'
           ? chargeReversal(o, ctx, facts, hints, stored)
           : chargeTransaction(o, ctx, facts, hints, stored);
-      return { conversions: r.conversions, effects: [...storeEffects(keys, hints, null, facts, ctx.eventId), ...links, ...r.effects] };
+      return {
+        conversions: r.conversions,
+        effects: [...storeEffects(keys, hints, null, facts, ctx.eventId), ...links, ...r.effects],
+        ...(r.skipped ? { skipped: r.skipped } : {}),
+      };
     }
     case 'customer.created':
     case 'customer.updated': {
