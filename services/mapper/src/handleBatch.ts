@@ -3,7 +3,7 @@ import type { LineItem } from '@sas/contracts';
 import type { SecretBox } from '@sas/runtime';
 import type { Enricher, StripeTarget } from './adapters/stripeApi.js';
 import { processedKey, type BatchState, type MapperSettings, type MapperStore } from './adapters/mapperStore.js';
-import { isUncaptured, legacyInvoiceOfCharge, refundsNeedApi } from './core/chargeEvents.js';
+import { isCapturedSuccess, isUncaptured, legacyInvoiceOfCharge, refundsNeedApi } from './core/chargeEvents.js';
 import { checkoutLineItemsNeeded } from './core/checkoutSale.js';
 import { MappingError } from './core/conversionBase.js';
 import type { Effect } from './core/effects.js';
@@ -302,7 +302,7 @@ const enrich = async (api: Enricher, p: Parsed, state: BatchState): Promise<Enri
     // A refund wants its order (invoice or checkout); a transaction only needs to know whether
     // the charge pays an invoice, which a pre-basil charge says itself.
     const needsOrder = type === 'charge.refunded' ||
-      (p.settings.chargeTracking === 'non_invoice' && !legacy.known && type !== 'charge.failed' && o.status === 'succeeded' && !state.transactions.has(chargeId));
+      (p.settings.chargeTracking === 'non_invoice' && !legacy.known && type !== 'charge.failed' && isCapturedSuccess(o) && !state.transactions.has(chargeId));
     if (needsOrder && !known) e.order = await api.orderOfPayment(t, { paymentIntent: pi, chargeId });
     if (type === 'charge.refunded' && refundsNeedApi(o)) e.refunds = await api.refundsOfCharge(t, chargeId, int(o.amount_refunded) ?? 0);
     // A refund names the kind of sale it undoes (impact's tracker per kind): an invoice our links

@@ -25,7 +25,17 @@ export const orderOfCharge = (ch: Json, facts: MapFacts): OrderLink | null => {
   return legacy.invoiceId ? { orderId: legacy.invoiceId, kind: 'invoice', subscriptionId: null, customerId: idOf(ch.customer) } : null;
 };
 
-const isCapturedSuccess = (ch: Json): boolean => ch.status === 'succeeded' && ch.captured !== false && ch.paid !== false;
+/**
+ * A charge that took money, in every shape: status `succeeded`; `paid`, what a successful charge
+ * said before 2015-02-18 (https://docs.stripe.com/changelog/2015-02-18/charges-succeed-have-succeeded-status);
+ * in the oldest payloads no status at all, only `paid: true`. `paid` is also true for an
+ * authorisation awaiting capture (https://docs.stripe.com/api/charges/object), so `captured: false`
+ * is never money yet.
+ */
+export const isCapturedSuccess = (ch: Json): boolean => {
+  const succeeded = ch.status === 'succeeded' || ch.status === 'paid' || ((ch.status === undefined || ch.status === null) && ch.paid === true);
+  return succeeded && ch.captured !== false && ch.paid !== false;
+};
 
 const chargeBasics = (ch: Json) => {
   const chargeId = str(ch.id);

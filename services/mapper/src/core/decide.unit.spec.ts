@@ -436,3 +436,31 @@ describe('decide: charge.refunded, captured money only (issue 15 class 2)', () =
     expect(d.conversions.map((c) => [c.kind, c.refundId, c.amountMinor, c.refundedTotalMinor, c.orderAmountMinor])).toEqual(then);
   });
 });
+
+// Issue 15, class 5: the oldest charge shape. Before 2015-02-18 a successful charge had status
+// `paid` (https://docs.stripe.com/changelog/2015-02-18/charges-succeed-have-succeeded-status), and
+// the oldest payloads carry no `status` at all, only `paid: true` ("true if the charge succeeded,
+// or was successfully authorized for later capture", https://docs.stripe.com/api/charges/object)
+// with `captured`; `amount_captured` did not exist yet.
+const oldestCharge = (o: { status?: string; invoice?: string | null } = {}) => ({
+  id: 'evt_old_ch', object: 'event', created: 1_400_000_000, livemode: false, pending_webhooks: 1, request: null, type: 'charge.succeeded',
+  data: {
+    object: {
+      id: 'ch_old', object: 'charge', created: 1_400_000_000, livemode: false, paid: true, amount: 2_000, currency: 'usd', refunded: false,
+      card: { id: 'card_old', object: 'card', last4: '4242', brand: 'Visa', exp_month: 8, exp_year: 2016 }, captured: true, refunds: [],
+      balance_transaction: 'txn_old', failure_message: null, failure_code: null, amount_refunded: 0, customer: 'cus_old',
+      invoice: o.invoice === undefined ? null : o.invoice, description: null, dispute: null, metadata: {}, statement_description: null, receipt_email: null,
+      ...(o.status ? { status: o.status } : {}),
+    },
+  },
+});
+describe('decide: charges in the oldest shapes (issue 15 class 5)', () => {
+  it.each([
+    { name: 'no status, paid: true, captured: true (charges/object)', given: oldestCharge(), tracking: 'all' as const },
+    { name: 'status "paid" (before 2015-02-18)', given: oldestCharge({ status: 'paid' }), tracking: 'all' as const },
+    { name: 'no status, paying no invoice, non_invoice tracking', given: oldestCharge({ invoice: null }), tracking: 'non_invoice' as const },
+  ])('$name → one transaction of the charge amount', ({ given, tracking }) => {
+    const d = decide(ev(given), ctx({ chargeTracking: tracking, eventId: given.id }));
+    expect(d.conversions).toEqual([expect.objectContaining({ kind: 'TRANSACTION', orderId: 'ch_old', chargeId: 'ch_old', customerId: 'cus_old', amountMinor: 2_000, currency: 'USD' })]);
+  });
+});
