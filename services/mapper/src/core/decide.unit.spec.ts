@@ -437,6 +437,44 @@ describe('decide: charge.refunded, captured money only (issue 15 class 2)', () =
   });
 });
 
+// Issue 15, class 4: before `amount_paid` existed (it reached the Invoice object in 2018), a paid
+// invoice said `paid: true` and "the charge that gets generated for the invoice will be for the
+// amount specified in amount_due" (Invoice object of those versions, https://stripe.com/docs/api#invoice_object,
+// 2015–2017). Lines carried a `plan` (https://docs.stripe.com/changelog/2020-08-27 moved it to `price`).
+const invoice2016 = (o: { amountDue?: number; total?: number; startingBalance?: number; currency?: string } = {}) => ({
+  id: 'evt_old_inv', object: 'event', api_version: '2016-07-06', created: 1_470_000_000, livemode: false, pending_webhooks: 1, request: null,
+  type: 'invoice.payment_succeeded',
+  data: {
+    object: {
+      id: 'in_old', object: 'invoice', amount_due: o.amountDue ?? 2_000, application_fee: null, attempt_count: 1, attempted: true,
+      charge: 'ch_old', closed: true, currency: o.currency ?? 'usd', customer: 'cus_old', date: 1_469_999_000, description: null, discount: null,
+      ending_balance: 0, forgiven: false, livemode: false, metadata: {}, next_payment_attempt: null, paid: true,
+      period_end: 1_469_999_000, period_start: 1_467_320_600, receipt_number: null, starting_balance: o.startingBalance ?? 0,
+      statement_descriptor: null, subscription: 'sub_old', subtotal: o.total ?? 2_000, tax: null, tax_percent: null, total: o.total ?? 2_000,
+      webhooks_delivered_at: 1_469_999_100,
+      lines: {
+        object: 'list', total_count: 1, has_more: false, url: '/v1/invoices/in_old/lines',
+        data: [{
+          id: 'sub_old', object: 'line_item', amount: o.total ?? 2_000, currency: o.currency ?? 'usd', description: null, discountable: true, livemode: false,
+          metadata: {}, period: { start: 1_469_999_000, end: 1_472_677_400 }, proration: false, quantity: 1, subscription: null, type: 'subscription',
+          plan: { id: 'gold', object: 'plan', amount: o.total ?? 2_000, created: 1_460_000_000, currency: o.currency ?? 'usd', interval: 'month', interval_count: 1, livemode: false, metadata: {}, name: 'Gold', statement_descriptor: null, trial_period_days: null },
+        }],
+      },
+    },
+  },
+});
+describe('decide: paid invoices of API versions before amount_paid (issue 15 class 4)', () => {
+  it.each([
+    { name: '2016-07-06 shape, paid: amount_due is what was charged', given: invoice2016(), amount: 2_000 },
+    { name: 'customer credit applied (starting_balance −500): amount_due 1500 was charged, not total 2000', given: invoice2016({ startingBalance: -500, amountDue: 1_500 }), amount: 1_500 },
+    { name: 'zero-decimal JPY: ¥4,900 stays 4900', given: invoice2016({ amountDue: 4_900, total: 4_900, currency: 'jpy' }), amount: 4_900 },
+  ])('$name', ({ given, amount }) => {
+    const [c] = decide(ev(given), ctx({ saleTrigger: 'invoice.payment_succeeded', eventId: given.id })).conversions;
+    expect(c).toMatchObject({ orderId: 'in_old', customerId: 'cus_old', subscriptionId: 'sub_old', amountMinor: amount, chargeId: 'ch_old' });
+    expect(c!.lineItems).toEqual([expect.objectContaining({ sku: 'gold', priceId: 'gold', quantity: 1 })]);
+  });
+});
+
 // Issue 15, class 5: the oldest charge shape. Before 2015-02-18 a successful charge had status
 // `paid` (https://docs.stripe.com/changelog/2015-02-18/charges-succeed-have-succeeded-status), and
 // the oldest payloads carry no `status` at all, only `paid: true` ("true if the charge succeeded,

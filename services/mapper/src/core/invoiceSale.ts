@@ -15,11 +15,15 @@ const subscriptionMetadataOf = (inv: Json): Json | null =>
   obj(path(inv, 'subscription_details', 'metadata')) ?? obj(path(inv, 'parent', 'subscription_details', 'metadata')) ??
   obj(path(inv, 'subscription', 'metadata'));
 
-/** Price id of an invoice line in both shapes: `line.price` and basil's `line.pricing.price_details.price`. */
+/**
+ * Price id of an invoice line in every shape: `line.price`, basil's `line.pricing.price_details.price`,
+ * and before prices (https://docs.stripe.com/changelog/2020-08-27) the line's `plan`, whose id a price
+ * id replaces.
+ */
 const priceOfLine = (line: Json): string | null =>
-  idOf(line.price) ?? idOf(path(line, 'pricing', 'price_details', 'price'));
+  idOf(line.price) ?? idOf(path(line, 'pricing', 'price_details', 'price')) ?? idOf(line.plan);
 const productOfLine = (line: Json): string | null =>
-  idOf(path(line, 'price', 'product')) ?? idOf(path(line, 'pricing', 'price_details', 'product'));
+  idOf(path(line, 'price', 'product')) ?? idOf(path(line, 'pricing', 'price_details', 'product')) ?? idOf(path(line, 'plan', 'product'));
 
 /** basil sends unit_amount_decimal as a string ("4900" or "4900.5"); only whole minor units are kept exact. */
 const decimalMinor = (v: unknown): number | null => {
@@ -35,7 +39,7 @@ const lineItemsOf = (inv: Json): LineItem[] =>
     const quantity = int(line.quantity) ?? 1;
     const amount = int(line.amount) ?? 0;
     const lineDiscount = arr(line.discount_amounts).reduce<number>((s, d) => s + (int(obj(d)?.amount) ?? 0), 0);
-    const unit = int(path(line, 'price', 'unit_amount')) ?? decimalMinor(path(line, 'pricing', 'unit_amount_decimal')) ??
+    const unit = int(path(line, 'price', 'unit_amount')) ?? decimalMinor(path(line, 'pricing', 'unit_amount_decimal')) ?? int(path(line, 'plan', 'amount')) ??
       (quantity > 0 ? Math.round(amount / quantity) : amount);
     const priceId = priceOfLine(line);
     const productId = productOfLine(line);
@@ -69,15 +73,27 @@ const taxOf = (inv: Json): number => {
   return arr(inv.total_taxes).reduce<number>((sum, t) => sum + (int(obj(t)?.amount) ?? 0), 0);
 };
 
+/**
+ * What a paid invoice took: `amount_paid` where the version has the field. Before it existed
+ * (the 2015–2017 shapes) a paid invoice says `paid: true`, and "the charge that gets generated for
+ * the invoice will be for the amount specified in amount_due" (Invoice object of those versions,
+ * https://stripe.com/docs/api#invoice_object): `amount_due` is `total` less the customer's credit.
+ * Null (poison) when the field exists but is no integer, or an invoice without it is not paid.
+ */
+export const amountPaidOf = (inv: Json): number | null => {
+  if ('amount_paid' in inv) return int(inv.amount_paid);
+  return inv.paid === true ? int(inv.amount_due) : null;
+};
+
 export const invoiceSaleId = (integrationId: string, invoiceId: string): string => conversionIdOf(integrationId, 'sale', invoiceId);
 
 /** A paid invoice → one subscription sale (first, recurring or other, by billing_reason). */
 export const invoiceSale = (inv: Json, ctx: MapContext, facts: MapFacts, hints: Hints, storedRows: readonly StoredAttribution[]): Conversion => {
   const invoiceId = str(inv.id);
   const currency = str(inv.currency);
-  const amountPaid = int(inv.amount_paid);
+  const amountPaid = amountPaidOf(inv);
   if (!invoiceId || !currency || amountPaid === null) {
-    throw new MappingError('CNV_ERR_INVOICE', 'invoice without id, currency or integer amount_paid');
+    throw new MappingError('CNV_ERR_INVOICE', 'invoice without id, currency or integer amount_paid (or, before amount_paid existed, paid: true and amount_due)');
   }
   const billingReason = str(inv.billing_reason);
   // When the sale happened: paid_at; the seed's finalized_at can precede payment by days.
