@@ -323,8 +323,9 @@ describe('decide: customers', () => {
     { name: 'email changed', previous: { email: 'old@example.com' }, count: 1 },
     { name: 'metadata changed', previous: { metadata: {} }, count: 1 },
     { name: 'only the default payment method changed', previous: { invoice_settings: { default_payment_method: null } }, count: 0 },
-  ])('customer.updated: $name → $count identity record(s)', ({ previous, count }) => {
-    expect(decide(ev(customerEvent('customer.updated', { previousAttributes: previous })), ctx()).conversions).toHaveLength(count);
+  ])('customer.updated of a customer already sent: $name → $count identity record(s)', ({ previous, count }) => {
+    const sent = facts({ stored: { cus_U: stored({ identityAt: 1_600_000_000 }) } });
+    expect(decide(ev(customerEvent('customer.updated', { id: 'cus_U', created: 1_700_000_900, previousAttributes: previous })), ctx(), sent).conversions).toHaveLength(count);
   });
 
   it('a customer with a null email is still an identity, unattributed', () => {
@@ -434,6 +435,25 @@ describe('decide: charge.refunded, captured money only (issue 15 class 2)', () =
   ])('partial capture: $name', ({ e, f, then }) => {
     const d = decide(e, ctx(), f);
     expect(d.conversions.map((c) => [c.kind, c.refundId, c.amountMinor, c.refundedTotalMinor, c.orderAmountMinor])).toEqual(then);
+  });
+});
+
+// Issue 15, class 3: PartnerStack creates or updates its customer on every customer.created /
+// customer.updated (https://docs.partnerstack.com/docs/stripe-payment-tracking), so a customer the
+// mapper has never sent (created before the integration was connected) must be sent on its first
+// update, whatever changed. Stripe's customer.updated names what changed in
+// data.previous_attributes (https://docs.stripe.com/api/events/object#event_object-data-previous_attributes).
+// "Already sent" is the store's identityAt: the event time of the customer event last applied.
+describe('decide: customer.updated of a customer never sent (issue 15 class 3)', () => {
+  const onlyPaymentMethod = { invoice_settings: { default_payment_method: null } };
+  it.each([
+    { name: 'nothing stored for the customer', store: {} as Record<string, StoredAttribution> },
+    { name: 'hints stored by a sale, but no customer event applied (identityAt null)', store: { cus_F: stored({ clickId: 'clk_sale', identityAt: null }) } },
+    { name: 'identityAt is this event\'s own time (this event replayed, or applied in the same second)', store: { cus_F: stored({ identityAt: 1_700_000_900 }) } },
+  ])('$name → one identity record, though only the payment method changed', ({ store }) => {
+    const e = ev(customerEvent('customer.updated', { id: 'cus_F', created: 1_700_000_900, metadata: { customer_key: 'ck_F' }, previousAttributes: onlyPaymentMethod }));
+    const d = decide(e, ctx({ eventId: e.id }), facts({ stored: store }));
+    expect(d.conversions).toEqual([expect.objectContaining({ kind: 'CUSTOMER_IDENTITY', customerId: 'cus_F', attribution: expect.objectContaining({ customerKey: 'ck_F' }) })]);
   });
 });
 

@@ -2,7 +2,7 @@ import type { Conversion, StripeEventEnvelope } from '@sas/contracts';
 import { mergeStored, NO_HINTS, type Hints } from './attribution.js';
 import { chargeHints, chargeRefunds, chargeReversal, chargeTransaction, legacyInvoiceOfCharge } from './chargeEvents.js';
 import { checkoutHints, checkoutSale, isCheckoutPaid } from './checkoutSale.js';
-import { customerHints, customerIdentity, previousAttributes } from './customerIdentity.js';
+import { customerHints, customerIdentity, isIdentitySent, previousAttributes } from './customerIdentity.js';
 import type { Effect } from './effects.js';
 import { NO_FACTS, type MapFacts, type StoredAttribution } from './facts.js';
 import { invoiceHints, invoiceSale, subscriptionOfInvoice } from './invoiceSale.js';
@@ -124,9 +124,12 @@ export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFa
     case 'customer.updated': {
       const hints = customerHints(o);
       const previous = previousAttributes(event.data);
+      const sent = isIdentitySent(facts.stored[str(o.id) ?? ''] ?? null, event.created);
+      const conversions = customerIdentity(o, event.type, previous, ctx, hints, stored, sent);
       return {
-        conversions: customerIdentity(o, event.type, previous, ctx, hints, stored),
+        conversions,
         effects: storeEffects(keys, hints, event.created, facts, ctx.eventId),
+        ...(conversions.length === 0 ? { skipped: 'customer.updated changing neither email nor metadata of a customer whose identity was already sent' } : {}),
       };
     }
     default:
