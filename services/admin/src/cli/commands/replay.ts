@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadIntegrationSettings } from '@sas/runtime';
 import { CliError, type CliContext, type RegisterCommands } from '../context.js';
 import { connect, operateEnv, shortId, type Connections } from '../../replay/connections.js';
-import { TopicMissingError } from '../../replay/readRange.js';
+import { ReadStalledError, TopicMissingError } from '../../replay/readRange.js';
 import { rangeOf, type RangeOptions } from '../../replay/rangeOptions.js';
 import { ReplayInputError, replayConversions, type ReplayRequest } from '../../replay/replayConversions.js';
 import { replayEvents } from '../../replay/replayEvents.js';
@@ -26,6 +26,8 @@ const run = async <T>(ctx: CliContext, integrationId: string, o: RangeOptions, r
     return await replay(c, req);
   } catch (err) {
     if (err instanceof TopicMissingError || err instanceof ReplayInputError) throw new CliError(err.message, 2);
+    // A failure, not a usage error: the range exists but could not be read to its end.
+    if (err instanceof ReadStalledError) throw new CliError(err.message, 1, { stalledMs: err.stalledMs, partitions: err.partitions });
     throw err;
   } finally {
     await c.close();
