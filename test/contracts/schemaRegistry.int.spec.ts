@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { conversionAvroSchema, valueSubject, type Conversion } from '@sas/contracts';
+import { conversionAvroSchema, NO_SOURCED_CLICKS, valueSubject, type Conversion } from '@sas/contracts';
 import { createConversionCodec } from '@sas/runtime';
 import { stackEndpoints, uniqueId } from '@sas/testkit';
 
@@ -31,7 +31,7 @@ describe('conversion schema in the registry', () => {
     const c: Conversion = {
       conversionId: 'cnv_x', kind: 'REFUND_PARTIAL', saleReason: null, sourceEventIds: ['evt_a', 'evt_b'], integrationId: 'int',
       stripeAccount: 'acct_1', livemode: true, occurredAt: 1, receivedAt: 2, orderId: 'in_1', customerId: null, subscriptionId: null,
-      chargeId: 'ch_1', attribution: { clickId: null, partnerKey: 'pk', customerKey: 'ck', promoCode: null, emailSha256: null, productKey: 'prod' },
+      chargeId: 'ch_1', attribution: { ...NO_SOURCED_CLICKS, clickId: null, partnerKey: 'pk', customerKey: 'ck', promoCode: null, emailSha256: null, productKey: 'prod' },
       attributed: true, currency: 'JPY', amountMinor: 500, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 3_600_002,
       refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 500,
     };
