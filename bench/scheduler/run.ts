@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { conversionKey, topicName, type Conversion } from '@sas/contracts';
+import { conversionKey, NO_SOURCED_CLICKS, topicName, type Conversion } from '@sas/contracts';
 import { createConversionCodec, createKafka, createLogger, ensureTopics, migrate } from '@sas/runtime';
 import { TICKS_PER_S, memoryMb, processTicks, repoRoot, requireEnv } from '../procStats.js';
 
@@ -45,7 +45,7 @@ const refund = (i: number): Conversion => ({
   integrationId: 'int_bench', stripeAccount: null, livemode: true,
   occurredAt: t0, receivedAt: t0, orderId: `in_bench_${i}`, customerId: `cus_${i % 50_000}`, subscriptionId: `sub_${i % 50_000}`,
   chargeId: `ch_bench_${i}`,
-  attribution: { clickId: 'IRclick-bench', partnerKey: null, customerKey: null, promoCode: null, emailSha256: 'e'.repeat(64), productKey: null },
+  attribution: { ...NO_SOURCED_CLICKS, clickId: 'IRclick-bench', partnerKey: null, customerKey: null, promoCode: null, emailSha256: 'e'.repeat(64), productKey: null },
   attributed: true, currency: 'USD', amountMinor: 1_900, taxMinor: 0, discountMinor: 0,
   lineItems: [{ sku: 'price_bench', description: 'Pro plan', productId: 'prod_bench', priceId: 'price_bench', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
   notBefore: notBeforeOf(i), refundId: `re_bench_${i}`, orderAmountMinor: 4_900, refundedTotalMinor: 1_900,

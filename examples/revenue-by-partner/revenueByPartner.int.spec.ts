@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicName } from '@sas/contracts';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { topicName, valueSubject } from '@sas/contracts';
 import { createIntegration, createKafka, createLogger, createPool, createSecretBox, ensureTopics, loadConfig, parseKey } from '@sas/runtime';
 import { mapperEnv, startMapper, type RunningMapper } from '@sas/mapper';
 import {
@@ -45,6 +47,20 @@ describe('revenue-by-partner example', () => {
     ];
     const producer = kafka.producer();
     await producer.connect();
+    // A record written before the by-source attribution fields (issue 15), with that schema: the
+    // topic holds both generations, and the example reads each by the schema id on its record.
+    const registry = new SchemaRegistry({ host: stackEndpoints().schemaRegistryUrl });
+    const before = readFileSync(new URL('../../libs/contracts/src/fixtures/conversionSchema.beforeBySource.json', import.meta.url), 'utf8');
+    const conversionsTopic = topicName('conversions', prefix);
+    const { id: oldId } = await registry.register({ type: SchemaType.AVRO, schema: before }, { subject: valueSubject(conversionsTopic) });
+    const oldRecord = {
+      conversionId: uniqueId('cnv_old_'), kind: 'SALE_FIRST', saleReason: 'subscription_create', sourceEventIds: ['evt_old'], integrationId,
+      stripeAccount: null, livemode: false, occurredAt: 1, receivedAt: 2, orderId: 'in_old', customerId: 'cus_old', subscriptionId: 'sub_old',
+      chargeId: null, attribution: { clickId: 'clk_old', partnerKey: 'pk_legacy', customerKey: null, promoCode: null, emailSha256: null, productKey: null },
+      attributed: true, currency: 'EUR', amountMinor: 1_000, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 2,
+      refundId: null, orderAmountMinor: null, refundedTotalMinor: null,
+    };
+    await producer.send({ topic: conversionsTopic, messages: [{ key: 'cus_old', value: await registry.encode(oldId, oldRecord) }] });
     await producer.send({ topic: topicName('stripeEvents', prefix), messages: events.map((e) => rawRecord(integrationId, e)) });
     await producer.disconnect();
 
@@ -57,9 +73,10 @@ describe('revenue-by-partner example', () => {
     await mapper?.stop();
   });
 
-  it('keeps sales, refunds and net per partner and currency from the mapper\'s records', async () => {
+  it('keeps sales, refunds and net per partner and currency from the mapper\'s records and a record of the schema before', async () => {
     const expected = [
       { partner: 'pk_kuwait', currency: 'KWD', sales: 1, grossMinor: 12_345, refundCount: 0, refundsMinor: 0, netMinor: 12_345 },
+      { partner: 'pk_legacy', currency: 'EUR', sales: 1, grossMinor: 1_000, refundCount: 0, refundsMinor: 0, netMinor: 1_000 },
       { partner: 'pk_tokyo', currency: 'JPY', sales: 1, grossMinor: 5_000, refundCount: 1, refundsMinor: -2_000, netMinor: 3_000 },
       { partner: '(unattributed)', currency: 'USD', sales: 1, grossMinor: 4_900, refundCount: 0, refundsMinor: 0, netMinor: 4_900 },
     ];
@@ -67,6 +84,6 @@ describe('revenue-by-partner example', () => {
       { timeoutMs: 45_000, intervalMs: 200, what: `the revenue table (now ${JSON.stringify(sortedRows(consumer.table()))})` });
     expect(sortedRows(consumer.table())).toEqual(expected);
     // Customer identity records were read too, and left the table alone.
-    expect(consumer.read()).toBeGreaterThan(4);
+    expect(consumer.read()).toBeGreaterThan(5);
   });
 });

@@ -33,8 +33,27 @@ export const isSaleKind = (k: ConversionKind): boolean =>
   k === 'SALE_FIRST' || k === 'SALE_RECURRING' || k === 'SALE_OTHER' || k === 'SALE_ONE_TIME' ||
   k === 'TRANSACTION';
 
+/**
+ * Every identifier found on the Stripe objects, each by its source: a partner adapter picks the
+ * one its partner documents (an impact click never goes to Tracknow as its click_id, a merchant's
+ * own user id in client_reference_id never goes anywhere as a click unless the destination says
+ * it holds one: `clientReferenceIdIsClick`).
+ */
 export interface Attribution {
+  /**
+   * Deprecated, kept for readers of records written before the by-source fields: one click of
+   * unknown source. New records set it to the first metadata click (impact, Tracknow, Everflow),
+   * never to client_reference_id. Adapters read it only through `unsourcedClickId`.
+   */
   readonly clickId: string | null;
+  /** impact.com click id from metadata (`impact_click_id`, `irclickid`): seeds 000/001. */
+  readonly impactClickId: string | null;
+  /** Tracknow click_id from metadata (`tn_click_id`, `click_id`). */
+  readonly tracknowClickId: string | null;
+  /** Everflow transaction id from metadata (`ef_transaction_id`, `_ef_transaction_id`, `everflow_transaction_id`). */
+  readonly everflowTransactionId: string | null;
+  /** Checkout Session `client_reference_id`, as sent: a click only where a destination says so. */
+  readonly clientReferenceId: string | null;
   readonly partnerKey: string | null;
   readonly customerKey: string | null;
   readonly promoCode: string | null;
@@ -107,5 +126,21 @@ export const amountExcludingTax = (c: Conversion): number => c.amountMinor - c.t
 export const requiresHold = (c: Pick<Conversion, 'notBefore' | 'receivedAt'>): boolean =>
   c.notBefore > c.receivedAt;
 
+/** Attribution by source with nothing found (the by-source fields all null). */
+export const NO_SOURCED_CLICKS = { impactClickId: null, tracknowClickId: null, everflowTransactionId: null, clientReferenceId: null } as const;
+
+/**
+ * The click of a record written before the by-source fields existed (they read as null): its
+ * source is unknown, so every click-taking adapter reads it as before. Null for a newer record,
+ * whose clicks are all by source.
+ */
+export const unsourcedClickId = (a: Attribution): string | null =>
+  a.impactClickId || a.tracknowClickId || a.everflowTransactionId || a.clientReferenceId ? null : a.clickId;
+
+/**
+ * Whether anything could attribute the conversion. A client_reference_id alone counts: a
+ * destination may take it as its click.
+ */
 export const hasAttribution = (a: Attribution): boolean =>
-  Boolean(a.clickId || a.partnerKey || a.customerKey || a.promoCode || a.emailSha256);
+  Boolean(a.clickId || a.impactClickId || a.tracknowClickId || a.everflowTransactionId || a.clientReferenceId ||
+    a.partnerKey || a.customerKey || a.promoCode || a.emailSha256);

@@ -47,12 +47,18 @@ export const conversionAvroSchema = {
         type: 'record',
         name: 'Attribution',
         fields: [
-          nullableString('clickId'),
+          nullableString('clickId', 'deprecated: one click of unknown source on records written before the by-source fields; on newer records the first metadata click, never client_reference_id'),
           nullableString('partnerKey'),
           nullableString('customerKey'),
           nullableString('promoCode'),
           nullableString('emailSha256'),
           nullableString('productKey'),
+          // Added with defaults (BACKWARD): a record written before reads them as null, and its
+          // clickId keeps its old meaning (one click of unknown source).
+          nullableString('impactClickId', 'impact.com click id from metadata (impact_click_id, irclickid)'),
+          nullableString('tracknowClickId', 'Tracknow click_id from metadata (tn_click_id, click_id)'),
+          nullableString('everflowTransactionId', 'Everflow transaction id from metadata (ef_transaction_id)'),
+          nullableString('clientReferenceId', 'Checkout Session client_reference_id as sent; a click only where the destination says so'),
         ],
       },
     },

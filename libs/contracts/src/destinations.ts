@@ -23,6 +23,15 @@ export interface DestinationFields {
 }
 
 const trackBy: SettingKind = { oneOf: ['invoice', 'charge'] };
+
+/**
+ * Destination setting (impact, Tracknow, Everflow): `true` when this integration puts the
+ * partner's click in the Checkout Session's `client_reference_id` (Tracknow's Stripe guide
+ * appends its click_id there). Default false: Stripe documents client_reference_id as the
+ * merchant's own reference (docs.stripe.com/api/checkout/sessions/object), often a user id,
+ * which must never reach a partner as a click.
+ */
+export const CLIENT_REFERENCE_ID_IS_CLICK = 'clientReferenceIdIsClick';
 const SendingTypes = ['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'] as const;
 
 /** Settings every destination may carry: the dispatcher's rate limit and concurrency. */
@@ -40,7 +49,7 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
     requiredSettings: ['accountSid', 'campaignId', 'eventTypeId', 'recurringEventTypeId'],
     settings: {
       accountSid: 'id', campaignId: 'id', eventTypeId: 'id', recurringEventTypeId: 'id', oneTimeEventTypeId: 'id',
-      baseUrl: 'url', dispositionCode: 'text', refundReason: 'text', sendRefunds: 'boolean',
+      baseUrl: 'url', dispositionCode: 'text', refundReason: 'text', sendRefunds: 'boolean', [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean',
     },
     requiredCredentials: ['authToken'],
     optionalCredentials: [],
@@ -54,14 +63,14 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
   everflow: {
     requiredSettings: [],
     oneOfSettings: [['trackingDomain', 'baseUrl']],
-    settings: { trackingDomain: 'host', baseUrl: 'url', nid: 'id', eventId: 'id', recurringEventId: 'id', emailAttribution: 'boolean', trackBy },
+    settings: { trackingDomain: 'host', baseUrl: 'url', nid: 'id', eventId: 'id', recurringEventId: 'id', emailAttribution: 'boolean', trackBy, [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean' },
     requiredCredentials: [],
     optionalCredentials: ['verificationToken'],
   },
   tracknow: {
     requiredSettings: [],
     oneOfSettings: [['namespace', 'baseUrl']],
-    settings: { namespace: 'text', baseUrl: 'url', campaignId: 'id', goal: 'id', recurringGoal: 'id', trackBy },
+    settings: { namespace: 'text', baseUrl: 'url', campaignId: 'id', goal: 'id', recurringGoal: 'id', trackBy, [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean' },
     requiredCredentials: [],
     optionalCredentials: [],
   },

@@ -28,6 +28,11 @@ describe('destinationProblems: what the dispatcher needs, named by field', () =>
     { name: 'a dry run of impact needs impact\'s settings', type: 'dry_run', settings: { target: 'impact', accountSid: 'IR' }, creds: [],
       then: ['settings.campaignId is required for a dry run of impact', 'settings.eventTypeId is required for a dry run of impact', 'settings.recurringEventTypeId is required for a dry run of impact'] },
     { name: 'a dry run of nothing', type: 'dry_run', settings: { target: 'mail' }, creds: [], then: ['settings.target must be one of impact, partnerstack, everflow, tracknow, webhook'] },
+    { name: 'Tracknow whose click the merchant puts in client_reference_id (issue 15)', type: 'tracknow', settings: { namespace: 'acme', clientReferenceIdIsClick: true }, creds: [], then: [] },
+    { name: 'client_reference_id as a click must be a boolean', type: 'everflow', settings: { trackingDomain: 't.example.com', clientReferenceIdIsClick: 'yes' }, creds: [],
+      then: ['settings.clientReferenceIdIsClick must be true or false'] },
+    { name: 'PartnerStack takes no click, so no client_reference_id either', type: 'partnerstack', settings: { publicKey: 'pk', clientReferenceIdIsClick: true }, creds: ['secretKey'],
+      then: [expect.stringMatching(/^settings\.clientReferenceIdIsClick is not a setting of partnerstack/)] },
     { name: 'an unknown type', type: 'mailchimp', settings: {}, creds: [], then: ['type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run'] },
   ])('$name', ({ type, settings, creds, then }) => {
     expect(destinationProblems(type, settings, creds)).toEqual(then);

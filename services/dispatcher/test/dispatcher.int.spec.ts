@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversion } from '@sas/contracts';
-import { topicName } from '@sas/contracts';
+import { NO_SOURCED_CLICKS, topicName } from '@sas/contracts';
 import {
   createConversionCodec, createIntegration, createKafka, createLogger, ensureTopics, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool,
 } from '@sas/runtime';
@@ -79,7 +79,7 @@ describe('dispatcher', () => {
 
   const forIntegration = (o: Partial<Conversion> = {}) => conversion({
     integrationId, customerId,
-    attribution: { clickId: uniqueId('clk'), partnerKey: 'pk_1', customerKey: null, promoCode: null, emailSha256: sha256(email), productKey: 'prod_key_1' },
+    attribution: { ...NO_SOURCED_CLICKS, clickId: uniqueId('clk'), partnerKey: 'pk_1', customerKey: null, promoCode: null, emailSha256: sha256(email), productKey: 'prod_key_1' },
     ...o,
   });
   /** A refund of `sale` (a 49.00 first subscription invoice). */

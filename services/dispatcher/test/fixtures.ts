@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { conversionKey, topicName, type Conversion, type DeadLetter, type DispatchOutcome } from '@sas/contracts';
+import { conversionKey, NO_SOURCED_CLICKS, topicName, type Conversion, type DeadLetter, type DispatchOutcome } from '@sas/contracts';
 import { createConversionCodec, type ConversionCodec } from '@sas/runtime';
 
 let seq = 0;
@@ -15,7 +15,7 @@ export const conversion = (o: Partial<Conversion> = {}): Conversion => {
     conversionId: nextId('cnv'), kind: 'SALE_FIRST', saleReason: 'subscription_create', sourceEventIds: [nextId('evt')],
     integrationId: 'int_x', stripeAccount: null, livemode: false, occurredAt: now - 60_000, receivedAt: now - 1_000,
     orderId: nextId('in'), customerId: nextId('cus'), subscriptionId: nextId('sub'), chargeId: null,
-    attribution: { clickId: nextId('clk'), partnerKey: 'pk_partner', customerKey: null, promoCode: null, emailSha256: sha256('jane@example.com'), productKey: null },
+    attribution: { ...NO_SOURCED_CLICKS, clickId: nextId('clk'), partnerKey: 'pk_partner', customerKey: null, promoCode: null, emailSha256: sha256('jane@example.com'), productKey: null },
     attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0,
     lineItems: [{ sku: 'price_1', description: 'Pro plan', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
     notBefore: now - 1_000, refundId: null, orderAmountMinor: null, refundedTotalMinor: null,

@@ -99,6 +99,27 @@ describe('handleBatch against PostgreSQL and stripe-mock', () => {
     expect(later.conversions[0]).toMatchObject({ kind: 'SALE_RECURRING', attributed: true, attribution: { customerKey: 'ck_pat' } });
   });
 
+  it('keeps every click by its source in the attribution store: a subscription checkout\'s client_reference_id and Tracknow click reach its invoice, beside the invoice\'s impact click (issue 15)', async () => {
+    const customer = uniqueId('cus_');
+    const checkout = checkoutSessionCompletedEvent({ mode: 'subscription', customer, clientReferenceId: 'user_42', metadata: { tn_click_id: 'tn_sub' } });
+    await run(depsFor(), toRecords(withoutKey, [checkout]));
+    const { rows } = await pool.query(
+      `SELECT click_id, impact_click_id, tracknow_click_id, everflow_transaction_id, client_reference_id FROM attribution_store WHERE integration_id = $1 AND customer_id = $2`,
+      [withoutKey, customer]);
+    expect(rows).toEqual([{ click_id: null, impact_click_id: null, tracknow_click_id: 'tn_sub', everflow_transaction_id: null, client_reference_id: 'user_42' }]);
+    const out = await run(depsFor(), toRecords(withoutKey, [invoicePaidEvent({ customer, clickId: 'IR_inv' })]));
+    expect(out.conversions[0]!.attribution).toMatchObject({
+      clickId: 'IR_inv', impactClickId: 'IR_inv', tracknowClickId: 'tn_sub', everflowTransactionId: null, clientReferenceId: 'user_42',
+    });
+  });
+
+  it('a store row written before the by-source columns keeps its click unsourced', async () => {
+    const customer = uniqueId('cus_');
+    await pool.query(`INSERT INTO attribution_store (integration_id, customer_id, click_id) VALUES ($1, $2, 'clk_before')`, [withoutKey, customer]);
+    const out = await run(depsFor(), toRecords(withoutKey, [invoicePaidEvent({ customer, clickId: null })]));
+    expect(out.conversions[0]!.attribution).toMatchObject({ clickId: 'clk_before', impactClickId: null, tracknowClickId: null, clientReferenceId: null });
+  });
+
   it('a basil refund before its sale: refunds and the invoice behind the payment come from the API; the order link is kept', async () => {
     const e = chargeEvent('charge.refunded', { shape: 'basil', amount: 100, amountRefunded: 100 });
     const out = await run(depsFor(), toRecords(withKey, [e]));

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { conversionKey, topicName, type Conversion } from '@sas/contracts';
+import { conversionKey, NO_SOURCED_CLICKS, topicName, type Conversion } from '@sas/contracts';
 import { createConversionCodec } from '@sas/runtime';
 import { serviceEnv, stackEndpoints, uniqueId, waitFor } from '@sas/testkit';
 
@@ -17,7 +17,7 @@ export const refund = (o: Partial<Conversion> & { due?: number } = {}): Conversi
     integrationId: 'int_sched', stripeAccount: null, livemode: false,
     occurredAt: notBefore - 3_600_000, receivedAt: notBefore - 3_600_000,
     orderId: `in_${id}`, customerId: 'cus_sched', subscriptionId: 'sub_sched', chargeId: `ch_${id}`,
-    attribution: { clickId: 'clk', partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null },
+    attribution: { ...NO_SOURCED_CLICKS, clickId: 'clk', partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null },
     attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0, lineItems: [],
     notBefore, refundId: `re_${id}`, orderAmountMinor: 4_900, refundedTotalMinor: 4_900,
     ...rest,

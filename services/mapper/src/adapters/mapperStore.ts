@@ -78,6 +78,8 @@ export const commitParams = (
     bigintArray(r.map((x) => x.e.amountMinor)), textArray(r.map((x) => x.e.conversionId)), textArray(r.map((x) => x.e.sourceEventId)),
     textArray(events.map((e) => e.integrationId)), textArray(events.map((e) => e.eventId)),
     textArray(l.map((x) => x.e.billingReason ?? null)),
+    textArray(a.map((x) => x.e.row.impactClickId)), textArray(a.map((x) => x.e.row.tracknowClickId)),
+    textArray(a.map((x) => x.e.row.everflowTransactionId)), textArray(a.map((x) => x.e.row.clientReferenceId)),
   ];
 };
 
@@ -110,7 +112,8 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
     const refs = uniq(q.linkRefs);
     const [a, t, rf, l] = await Promise.all([
       keys.length === 0 ? { rows: [] } : pool.query(
-        `SELECT customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, identity_at
+        `SELECT customer_id, click_id, impact_click_id, tracknow_click_id, everflow_transaction_id, client_reference_id,
+                partner_key, customer_key, product_key, promo_code, email, identity_at
            FROM attribution_store WHERE integration_id = $1 AND customer_id = ANY($2::text[])`, [integrationId, textArray(keys)]),
       charges.length === 0 ? { rows: [] } : pool.query(
         `SELECT charge_id, status, conversion_id, order_id, amount_minor, currency, source_event_id
@@ -128,7 +131,8 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
     const state: BatchState = { attribution: new Map(), transactions: new Map(), refundKeys: new Map(), links: new Map() };
     for (const r of a.rows) {
       state.attribution.set(r.customer_id, {
-        clickId: r.click_id, partnerKey: r.partner_key, customerKey: r.customer_key, productKey: r.product_key,
+        clickId: r.click_id, impactClickId: r.impact_click_id, tracknowClickId: r.tracknow_click_id,
+        everflowTransactionId: r.everflow_transaction_id, clientReferenceId: r.client_reference_id, partnerKey: r.partner_key, customerKey: r.customer_key, productKey: r.product_key,
         promoCode: r.promo_code, email: r.email, identityAt: r.identity_at === null ? null : Number(r.identity_at),
       });
     }
@@ -154,15 +158,18 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
     // One statement (data-modifying CTEs): atomic without BEGIN/COMMIT, one round trip, and
     // always the same text, so PostgreSQL plans it once per connection.
     await pool.query({
-      name: 'mapper_commit_v2', // a new name whenever the text changes: a connection keeps its prepared statements
+      name: 'mapper_commit_v3', // a new name whenever the text changes: a connection keeps its prepared statements
       text: `
       WITH attribution AS (
-        INSERT INTO attribution_store AS s (integration_id, customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, email_sha256, identity_at, source_event_id, updated_at)
-        SELECT i, c, ck, pk, cu, pr, pc, em, eh, ia, se, now()
-          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[])
-            AS x(i, c, ck, pk, cu, pr, pc, em, ia, se, eh)
+        INSERT INTO attribution_store AS s (integration_id, customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, email_sha256, identity_at, source_event_id, updated_at,
+                                            impact_click_id, tracknow_click_id, everflow_transaction_id, client_reference_id)
+        SELECT i, c, ck, pk, cu, pr, pc, em, eh, ia, se, now(), ic, tc, et, cr
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],
+                      $35::text[], $36::text[], $37::text[], $38::text[])
+            AS x(i, c, ck, pk, cu, pr, pc, em, ia, se, eh, ic, tc, et, cr)
         ON CONFLICT (integration_id, customer_id) DO UPDATE SET
-          click_id = EXCLUDED.click_id, partner_key = EXCLUDED.partner_key, customer_key = EXCLUDED.customer_key,
+          click_id = EXCLUDED.click_id, impact_click_id = EXCLUDED.impact_click_id, tracknow_click_id = EXCLUDED.tracknow_click_id,
+          everflow_transaction_id = EXCLUDED.everflow_transaction_id, client_reference_id = EXCLUDED.client_reference_id, partner_key = EXCLUDED.partner_key, customer_key = EXCLUDED.customer_key,
           product_key = EXCLUDED.product_key, promo_code = EXCLUDED.promo_code, email = EXCLUDED.email,
           email_sha256 = EXCLUDED.email_sha256, identity_at = EXCLUDED.identity_at,
           source_event_id = EXCLUDED.source_event_id, updated_at = now()

@@ -3,9 +3,15 @@ import { sha256Email } from './conversionId.js';
 import type { StoredAttribution } from './facts.js';
 import { obj, str, type Json } from './stripeRead.js';
 
-/** What one Stripe object says about who brought the customer. */
+/** What one Stripe object says about who brought the customer, each identifier by its source. */
 export interface Hints {
+  /** A click of unknown source: only on attribution store rows written before the by-source columns. */
   readonly clickId: string | null;
+  readonly impactClickId: string | null;
+  readonly tracknowClickId: string | null;
+  readonly everflowTransactionId: string | null;
+  /** Checkout client_reference_id, as sent: merchants put their own user id there too. */
+  readonly clientReferenceId: string | null;
   readonly partnerKey: string | null;
   readonly customerKey: string | null;
   readonly productKey: string | null;
@@ -14,10 +20,27 @@ export interface Hints {
   readonly email: string | null;
 }
 
-export const NO_HINTS: Hints = { clickId: null, partnerKey: null, customerKey: null, productKey: null, promoCode: null, email: null };
+export const HINT_FIELDS = [
+  'clickId', 'impactClickId', 'tracknowClickId', 'everflowTransactionId', 'clientReferenceId',
+  'partnerKey', 'customerKey', 'productKey', 'promoCode', 'email',
+] as const satisfies readonly (keyof Hints)[];
 
-/** Metadata keys read as a click id, in this order (impact.com, Tracknow); case-insensitive. */
-const CLICK_KEYS = ['impact_click_id', 'irclickid', 'click_id', 'tn_click_id'];
+export const NO_HINTS: Hints = {
+  clickId: null, impactClickId: null, tracknowClickId: null, everflowTransactionId: null, clientReferenceId: null,
+  partnerKey: null, customerKey: null, productKey: null, promoCode: null, email: null,
+};
+
+/**
+ * Metadata keys of each partner's click, in this order; compared lower-cased (the impact.com
+ * guide spells `impact_Click_Id` too). impact: `impact_click_id` (seeds 000/001), `irclickid`
+ * (its UTT's name). Tracknow: its parameter is `click_id` and its guide stores it as
+ * `tn_click_id` (docs.tracknow.io/integrations/supported-parameters, seed 003). Everflow: its
+ * click is the transaction id (helpdesk.everflow.io/customer/accessing-editing-s2s-postback-urls);
+ * only keys that name Everflow, never a bare `transaction_id` (a payment's id in many shops).
+ */
+const IMPACT_KEYS = ['impact_click_id', 'irclickid'];
+const TRACKNOW_KEYS = ['tn_click_id', 'click_id'];
+const EVERFLOW_KEYS = ['ef_transaction_id', '_ef_transaction_id', 'everflow_transaction_id'];
 
 const lowerKeys = (m: Json | null): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
@@ -29,21 +52,25 @@ const lowerKeys = (m: Json | null): Record<string, unknown> => {
   return out;
 };
 
-/** Hints in a metadata object; the seeds spell impact's key `impact_Click_Id` too, so keys are compared lower-cased. */
+const firstKey = (m: Record<string, unknown>, keys: readonly string[]): string | null => {
+  for (const k of keys) {
+    const v = str(m[k]);
+    if (v) return v;
+  }
+  return null;
+};
+
+/** Hints in a metadata object. */
 export const hintsFromMetadata = (metadata: unknown): Hints => {
   const m = lowerKeys(obj(metadata));
-  let clickId: string | null = null;
-  for (const k of CLICK_KEYS) {
-    clickId = str(m[k]);
-    if (clickId) break;
-  }
   return {
-    clickId,
+    ...NO_HINTS,
+    impactClickId: firstKey(m, IMPACT_KEYS),
+    tracknowClickId: firstKey(m, TRACKNOW_KEYS),
+    everflowTransactionId: firstKey(m, EVERFLOW_KEYS),
     partnerKey: str(m.partner_key),
     customerKey: str(m.customer_key),
     productKey: str(m.product_key),
-    promoCode: null,
-    email: null,
   };
 };
 
@@ -56,10 +83,7 @@ export const firstOf = (...sources: readonly Partial<Hints>[]): Hints => {
     }
     return null;
   };
-  return {
-    clickId: pick('clickId'), partnerKey: pick('partnerKey'), customerKey: pick('customerKey'),
-    productKey: pick('productKey'), promoCode: pick('promoCode'), email: pick('email'),
-  };
+  return Object.fromEntries(HINT_FIELDS.map((k) => [k, pick(k)])) as unknown as Hints;
 };
 
 const hasAnyHint = (h: Hints): boolean => Object.values(h).some((v) => v !== null);
@@ -76,8 +100,7 @@ export const mergeStored = (old: StoredAttribution | null, h: Hints, identityAtS
   const authoritative = identityAtSec !== null && (old?.identityAt == null || identityAtSec >= old.identityAt);
   const field = (k: keyof Hints): string | null => (authoritative ? h[k] ?? old?.[k] ?? null : old?.[k] ?? h[k]);
   const next: StoredAttribution = {
-    clickId: field('clickId'), partnerKey: field('partnerKey'), customerKey: field('customerKey'),
-    productKey: field('productKey'), promoCode: field('promoCode'), email: field('email'),
+    ...(Object.fromEntries(HINT_FIELDS.map((k) => [k, field(k)])) as unknown as Hints),
     identityAt: authoritative ? identityAtSec : old?.identityAt ?? null,
   };
   if (old && (Object.keys(next) as (keyof StoredAttribution)[]).every((k) => next[k] === old[k])) return null;
@@ -86,13 +109,20 @@ export const mergeStored = (old: StoredAttribution | null, h: Hints, identityAtS
 
 /**
  * A conversion's attribution: the event's own hints first, then what the store learned from
- * earlier events of the customer. productKey is never taken from the store: it names what was
- * sold in this sale, not who the customer is.
+ * earlier events of the customer, each source on its own (an impact click on the invoice does
+ * not hide a Tracknow click stored from the checkout). productKey is never taken from the
+ * store: it names what was sold in this sale, not who the customer is. `clickId`, kept for
+ * readers of the schema before the by-source fields, is the first metadata click, never
+ * client_reference_id; an unsourced click of an old store row stays unsourced.
  */
 export const attributionOf = (own: Hints, stored: readonly StoredAttribution[]): { attribution: Attribution; attributed: boolean } => {
   const h = firstOf(own, ...stored.map((s) => ({ ...s, productKey: null })));
+  const sourced = h.impactClickId ?? h.tracknowClickId ?? h.everflowTransactionId;
   const attribution: Attribution = {
-    clickId: h.clickId, partnerKey: h.partnerKey, customerKey: h.customerKey, promoCode: h.promoCode,
+    clickId: sourced ?? (h.clientReferenceId ? null : h.clickId),
+    impactClickId: h.impactClickId, tracknowClickId: h.tracknowClickId, everflowTransactionId: h.everflowTransactionId,
+    clientReferenceId: h.clientReferenceId,
+    partnerKey: h.partnerKey, customerKey: h.customerKey, promoCode: h.promoCode,
     emailSha256: sha256Email(h.email), productKey: h.productKey,
   };
   return { attribution, attributed: hasAttribution(attribution) };

@@ -9,17 +9,19 @@ import { arr, idOf, int, obj, path, str, type Json } from './stripeRead.js';
 
 /**
  * Hints of a checkout session, most specific first: session metadata, the subscription data
- * metadata it was created with, then client_reference_id (where Tracknow's guide puts its
- * click_id); email from customer_details.
+ * metadata it was created with; client_reference_id is kept by its source, not as a click:
+ * Tracknow's guide puts its click_id there (seed 003), but Stripe documents it as the
+ * merchant's own reference (docs.stripe.com/api/checkout/sessions/object), often a user id. A
+ * destination takes it as its click only when its settings say so (`clientReferenceIdIsClick`);
+ * email from customer_details.
  */
 export const checkoutHints = (s: Json, facts: MapFacts): Hints => {
-  const refClick = str(s.client_reference_id);
   return firstOf(
     hintsFromMetadata(s.metadata),
     hintsFromMetadata(path(s, 'subscription_data', 'metadata')),
     hintsFromMetadata(path(s, 'payment_intent_data', 'metadata')),
     {
-      clickId: refClick,
+      clientReferenceId: str(s.client_reference_id),
       email: str(path(s, 'customer_details', 'email')) ?? str(s.customer_email),
       promoCode: firstPromoCode(checkoutPromoRefs(s), facts.promoCodes, null),
     },

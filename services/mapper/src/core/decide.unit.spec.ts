@@ -22,9 +22,7 @@ const ev = (raw: unknown): StripeEventEnvelope => {
   return p.event;
 };
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const stored = (o: Partial<StoredAttribution> = {}): StoredAttribution => ({
-  clickId: null, partnerKey: null, customerKey: null, productKey: null, promoCode: null, email: null, identityAt: null, ...o,
-});
+const stored = (o: Partial<StoredAttribution> = {}): StoredAttribution => ({ ...NO_HINTS, identityAt: null, ...o });
 const line = (o: Partial<LineItem> = {}): LineItem => ({
   sku: 'prod_A', description: 'T-shirt', productId: 'prod_A', priceId: 'price_A', quantity: 1, unitAmountMinor: 2_000, amountMinor: 2_000, ...o,
 });
@@ -37,7 +35,7 @@ describe('decide: checkout.session.completed', () => {
       facts: facts({ lineItems: [line(), line({ sku: 'prod_B', productId: 'prod_B', priceId: 'price_B', quantity: 3, unitAmountMinor: 1_000, amountMinor: 2_500 })], promoCodes: { promo_1: 'FALL20' } }),
       then: {
         kind: 'SALE_ONE_TIME', orderId: 'cs_1', customerId: 'cus_1', currency: 'USD', amountMinor: 4_950, taxMinor: 450, discountMinor: 500,
-        attributed: true, attribution: { clickId: 'tn_click_9', promoCode: 'FALL20', emailSha256: sha('jenny.rosen@example.com') },
+        attributed: true, attribution: { clickId: null, clientReferenceId: 'tn_click_9', promoCode: 'FALL20', emailSha256: sha('jenny.rosen@example.com') },
         notBefore: RECEIVED, subscriptionId: null,
       },
       lines: 2,
@@ -85,7 +83,7 @@ describe('decide: checkout.session.completed', () => {
     const d = decide(e, ctx({ chargeTracking: tracking ?? 'off' }));
     expect(d.conversions).toEqual([]);
     expect(d.effects).toContainEqual(expect.objectContaining({
-      type: 'attribution', key: 'cus_S', row: expect.objectContaining({ clickId: 'clk_S', partnerKey: 'pk_1', email: 'jenny.rosen@example.com' }),
+      type: 'attribution', key: 'cus_S', row: expect.objectContaining({ clickId: null, clientReferenceId: 'clk_S', partnerKey: 'pk_1', email: 'jenny.rosen@example.com' }),
     }));
   });
 
@@ -522,3 +520,51 @@ describe('decide: charges in the oldest shapes (issue 15 class 5)', () => {
     expect(d.conversions).toEqual([expect.objectContaining({ kind: 'TRANSACTION', orderId: 'ch_old', chargeId: 'ch_old', customerId: 'cus_old', amountMinor: 2_000, currency: 'USD' })]);
   });
 });
+
+describe('decide: every attribution identifier by its source (issue 15, class 1)', () => {
+  const none = { clickId: null, impactClickId: null, tracknowClickId: null, everflowTransactionId: null, clientReferenceId: null };
+  it.each([
+    {
+      name: 'metadata impact click + client_reference_id: both kept, each by its source; clickId is never the client reference',
+      given: checkoutSessionCompletedEvent({ metadata: { impact_click_id: 'IR_1' }, clientReferenceId: 'tn_9' }),
+      then: { ...none, clickId: 'IR_1', impactClickId: 'IR_1', clientReferenceId: 'tn_9' },
+    },
+    {
+      name: 'a client_reference_id alone (a merchant user id) is not a click',
+      given: checkoutSessionCompletedEvent({ clientReferenceId: 'user_42' }),
+      then: { ...none, clientReferenceId: 'user_42' },
+    },
+    {
+      name: 'impact, Tracknow and Everflow clicks in one metadata: all three',
+      given: checkoutSessionCompletedEvent({ metadata: { irclickid: 'IR_2', tn_click_id: 'tn_2', ef_transaction_id: 'ef_2' } }),
+      then: { ...none, clickId: 'IR_2', impactClickId: 'IR_2', tracknowClickId: 'tn_2', everflowTransactionId: 'ef_2' },
+    },
+    {
+      name: "Tracknow's own parameter name click_id is Tracknow's click",
+      given: checkoutSessionCompletedEvent({ metadata: { click_id: 'tn_3' } }),
+      then: { ...none, clickId: 'tn_3', tracknowClickId: 'tn_3' },
+    },
+    {
+      name: 'a bare transaction_id (a payment id in many shops) is not an Everflow transaction id',
+      given: checkoutSessionCompletedEvent({ metadata: { transaction_id: 'txn_shop_1' } }),
+      then: { ...none },
+    },
+  ])('$name', ({ given, then }) => {
+    const [c] = decide(ev(given), ctx()).conversions;
+    expect(c!.attribution).toMatchObject(then);
+  });
+
+  it('an invoice with an impact click keeps the Tracknow click its subscription checkout stored', () => {
+    const store = { cus_I: stored({ clientReferenceId: 'tn_sub', tracknowClickId: 'tn_meta' }) };
+    const [c] = decide(ev(invoicePaidEvent({ customer: 'cus_I', clickId: 'IR_inv' })), ctx(), facts({ stored: store })).conversions;
+    expect(c!.attribution).toMatchObject({ clickId: 'IR_inv', impactClickId: 'IR_inv', tracknowClickId: 'tn_meta', clientReferenceId: 'tn_sub', everflowTransactionId: null });
+  });
+
+  it('a subscription checkout stores each identifier by its source for the invoice that follows', () => {
+    const d = decide(ev(checkoutSessionCompletedEvent({ mode: 'subscription', customer: 'cus_S', clientReferenceId: 'user_42', metadata: { impact_click_id: 'IR_s' } })), ctx());
+    expect(d.effects).toContainEqual(expect.objectContaining({
+      type: 'attribution', key: 'cus_S', row: expect.objectContaining({ clickId: null, impactClickId: 'IR_s', clientReferenceId: 'user_42' }),
+    }));
+  });
+});
+

@@ -4,6 +4,14 @@ import { isFullRefund, isNewCustomerSale, trackingMismatch } from '../dispatchAc
 import { accepted, classifyResponse, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
 import { optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
+import { clickIdFor } from './clickIdFor.js';
+
+/**
+ * Everflow's click is the transaction id, with nid the minimum of an S2S postback
+ * (helpdesk.everflow.io/customer/accessing-editing-s2s-postback-urls): only an Everflow
+ * transaction id, never another partner's click.
+ */
+const transactionIdOf = (c: Conversion, d: Destination): string | null => clickIdFor(c.attribution, 'everflowTransactionId', d);
 
 const baseOf = (d: Destination): string => {
   const base = optionalSetting(d.settings, 'baseUrl');
@@ -22,7 +30,7 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
     case 'TRANSACTION': {
       const mismatch = trackingMismatch(c, d.settings, 'everflow');
       if (mismatch) return mismatch;
-      if (!c.attribution.clickId && !(emailAttribution(d) && c.attribution.emailSha256)) {
+      if (!transactionIdOf(c, d) && !(emailAttribution(d) && c.attribution.emailSha256)) {
         return 'everflow: no transaction id, and no email attribution for this offer';
       }
       return null;
@@ -76,12 +84,13 @@ export const everflowRequest = (c: Conversion, d: Destination, ctx: BuildContext
     return { action: c.kind === 'REVERSAL' ? 'reverse' : 'refund', method: 'GET', url: `${baseOf(d)}/reversal?${q.toString()}`, headers: {}, body: null };
   }
   const email = needsEmail(c, d) ? ctx.email : null;
-  if (!c.attribution.clickId && !email) return { invalid: 'everflow: email attribution needs the email, and the attribution store has none' };
+  const transactionId = transactionIdOf(c, d);
+  if (!transactionId && !email) return { invalid: 'everflow: email attribution needs the email, and the attribution store has none' };
   const nid = optionalSetting(d.settings, 'nid');
   const eventId = eventIdOf(c, d);
   const q = new URLSearchParams({
     ...(nid ? { nid } : {}),
-    ...(c.attribution.clickId ? { transaction_id: c.attribution.clickId } : {}),
+    ...(transactionId ? { transaction_id: transactionId } : {}),
     ...(email ? { email } : {}),
     ...(eventId ? { adv_event_id: eventId } : {}),
     amount: toDecimalString(amountExcludingTax(c), c.currency),

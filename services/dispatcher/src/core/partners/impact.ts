@@ -6,6 +6,14 @@ import {
   basicAuth, optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
 } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
+import { clickIdFor } from './clickIdFor.js';
+
+/**
+ * impact.com's ClickId is its own click (irclickid, put in metadata as impact_click_id by seeds
+ * 000/001; integrations.impact.com/impact-brand/reference/the-conversion-object): never a
+ * Tracknow or Everflow click, nor a merchant's client_reference_id unless the destination says so.
+ */
+const clickOf = (c: Conversion, d: Destination): string | null => clickIdFor(c.attribution, 'impactClickId', d);
 
 const DEFAULT_BASE_URL = 'https://api.impact.com';
 
@@ -80,7 +88,7 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
     case 'SALE_RECURRING':
     case 'SALE_OTHER':
     case 'SALE_ONE_TIME':
-      if (!c.attribution.clickId && !c.customerId && !c.attribution.promoCode) {
+      if (!clickOf(c, d) && !c.customerId && !c.attribution.promoCode) {
         return 'impact: no attribution key (ClickId, CustomerId or PromoCode)';
       }
       return null;
@@ -101,13 +109,14 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
 
 const conversionRequest = (c: Conversion, d: Destination, sid: string, token: string): PartnerRequest => {
   const isSubscription = c.kind !== 'SALE_ONE_TIME';
+  const clickId = clickOf(c, d);
   const fields: Record<string, string> = {
     CampaignId: requireSetting(d.settings, 'campaignId', d.id),
     EventTypeId: saleTracker(c.kind, d),
     OrderId: c.orderId,
     EventDate: new Date(c.occurredAt).toISOString(),
     CurrencyCode: c.currency.toUpperCase(),
-    ...(c.attribution.clickId ? { ClickId: c.attribution.clickId } : {}),
+    ...(clickId ? { ClickId: clickId } : {}),
     ...(c.customerId ? { CustomerId: c.customerId } : {}),
     // impact rejects plain-text emails; the stream carries only the SHA-256.
     ...(c.attribution.emailSha256 ? { CustomerEmail: c.attribution.emailSha256 } : {}),

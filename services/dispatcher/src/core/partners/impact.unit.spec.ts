@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { saleKindOfBillingReason, type Conversion } from '@sas/contracts';
+import { NO_SOURCED_CLICKS, saleKindOfBillingReason, type Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { impactRequest } from './impact.js';
 import { DestinationConfigError, isSkip, isUnsendable, type PartnerRequest } from '../partnerRequest.js';
@@ -9,7 +9,7 @@ const conversion = (o: Partial<Conversion> = {}): Conversion => ({
   integrationId: 'int_1', stripeAccount: null, livemode: false,
   occurredAt: Date.UTC(2025, 10, 24, 16, 0, 0), receivedAt: Date.UTC(2025, 10, 24, 16, 0, 1),
   orderId: 'in_123', customerId: 'cus_9', subscriptionId: 'sub_1', chargeId: null,
-  attribution: { clickId: 'IRclk', partnerKey: null, customerKey: null, promoCode: null, emailSha256: 'a'.repeat(64), productKey: null },
+  attribution: { ...NO_SOURCED_CLICKS, clickId: 'IRclk', partnerKey: null, customerKey: null, promoCode: null, emailSha256: 'a'.repeat(64), productKey: null },
   attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0,
   lineItems: [{ sku: 'price_1', description: 'Pro plan', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
   notBefore: Date.UTC(2025, 10, 24, 16, 0, 1),
@@ -92,7 +92,7 @@ describe('impactRequest', () => {
   });
 
   it('adds promo code and discount when present, omits absent optional fields', () => {
-    const c = conversion({ discountMinor: 500, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: 'SPRING', emailSha256: null, productKey: null } });
+    const c = conversion({ discountMinor: 500, attribution: { ...NO_SOURCED_CLICKS, clickId: null, partnerKey: null, customerKey: null, promoCode: 'SPRING', emailSha256: null, productKey: null } });
     const f = formOf(impactRequest(c, destination()));
     expect(f).toMatchObject({ OrderPromoCode: 'SPRING', OrderDiscount: '5.00' });
     expect(f).not.toHaveProperty('ClickId');
@@ -103,7 +103,7 @@ describe('impactRequest', () => {
     { name: 'charge-based transactions', c: conversion({ kind: 'TRANSACTION' }), skip: /TRANSACTION/ },
     { name: 'identity events', c: conversion({ kind: 'CUSTOMER_IDENTITY' }), skip: /CUSTOMER_IDENTITY/ },
     { name: 'failed-charge reversals (never credited at impact)', c: conversion({ kind: 'REVERSAL' }), skip: /REVERSAL/ },
-    { name: 'no attribution key at all', c: conversion({ customerId: null, attribution: { clickId: null, partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null } }), skip: /attribution key/ },
+    { name: 'no attribution key at all', c: conversion({ customerId: null, attribution: { ...NO_SOURCED_CLICKS, clickId: null, partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null } }), skip: /attribution key/ },
   ])('skips with a reason: $name', ({ c, skip }) => {
     const r = impactRequest(c, destination());
     expect(isSkip(r) && r.skip).toMatch(skip);

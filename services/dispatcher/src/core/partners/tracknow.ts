@@ -4,6 +4,14 @@ import { isNewCustomerSale, trackingMismatch } from '../dispatchAction.js';
 import { classifyResponse } from '../classifyResponse.js';
 import { optionalSetting, requireSetting, trimSlash, type BuildResult } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
+import { clickIdFor } from './clickIdFor.js';
+
+/**
+ * Tracknow's click: `click_id`, "a unique parameter that links the client or purchase to the
+ * referring affiliate" (docs.tracknow.io/integrations/supported-parameters); never impact's or
+ * Everflow's, and client_reference_id only where the destination says it holds it.
+ */
+const clickOf = (c: Conversion, d: Destination): string | null => clickIdFor(c.attribution, 'tracknowClickId', d);
 
 const baseOf = (d: Destination): string => {
   const base = optionalSetting(d.settings, 'baseUrl');
@@ -18,7 +26,7 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
     case 'SALE_OTHER':
     case 'SALE_ONE_TIME':
     case 'TRANSACTION':
-      return trackingMismatch(c, d.settings, 'tracknow') ?? (c.attribution.clickId ? null : 'tracknow: no click_id');
+      return trackingMismatch(c, d.settings, 'tracknow') ?? (clickOf(c, d) ? null : 'tracknow: no click_id');
     case 'REFUND_FULL':
     case 'REFUND_PARTIAL':
     case 'REVERSAL':
@@ -43,7 +51,7 @@ export const tracknowRequest = (c: Conversion, d: Destination): BuildResult => {
   const campaignId = optionalSetting(d.settings, 'campaignId');
   const goal = isNewCustomerSale(c) ? optionalSetting(d.settings, 'goal') : optionalSetting(d.settings, 'recurringGoal') ?? optionalSetting(d.settings, 'goal');
   const q = new URLSearchParams({
-    click_id: c.attribution.clickId ?? '',
+    click_id: clickOf(c, d) ?? '',
     ...(campaignId ? { campaign_id: campaignId } : {}),
     order_id: c.orderId,
     amount: toDecimalString(amountExcludingTax(c), c.currency),
