@@ -32,6 +32,21 @@ const trackBy: SettingKind = { oneOf: ['invoice', 'charge'] };
  * which must never reach a partner as a click.
  */
 export const CLIENT_REFERENCE_ID_IS_CLICK = 'clientReferenceIdIsClick';
+/**
+ * impact destination setting: where an invoice goes whose billing_reason is neither
+ * subscription_create nor subscription_cycle (a SALE_OTHER: subscription_update,
+ * subscription_threshold, manual, quote_accept, automatic_pending_invoice_item_invoice, the
+ * pre-2018 `subscription`; docs.stripe.com/api/invoices/object#invoice_object-billing_reason),
+ * which seed 001's integration does not credit. The refunds of those invoices follow the same
+ * choice, so a refund finds its sale's action or is skipped with it. Default `recurringTracker`:
+ * such an invoice is more revenue of a customer the partner already brought (an upgrade's
+ * proration, a usage threshold), paid as a renewal, never a second new-customer sale.
+ */
+export const OTHER_INVOICE_SALES = 'otherInvoiceSales';
+export const OtherInvoiceSalesChoices = ['recurringTracker', 'firstSaleTracker', 'skip'] as const;
+export type OtherInvoiceSales = (typeof OtherInvoiceSalesChoices)[number];
+export const DEFAULT_OTHER_INVOICE_SALES: OtherInvoiceSales = 'recurringTracker';
+
 const SendingTypes = ['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'] as const;
 
 /** Settings every destination may carry: the dispatcher's rate limit and concurrency. */
@@ -50,6 +65,7 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
     settings: {
       accountSid: 'id', campaignId: 'id', eventTypeId: 'id', recurringEventTypeId: 'id', oneTimeEventTypeId: 'id',
       baseUrl: 'url', dispositionCode: 'text', refundReason: 'text', sendRefunds: 'boolean', [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean',
+      [OTHER_INVOICE_SALES]: { oneOf: OtherInvoiceSalesChoices },
     },
     requiredCredentials: ['authToken'],
     optionalCredentials: [],

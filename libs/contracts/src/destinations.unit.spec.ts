@@ -33,6 +33,14 @@ describe('destinationProblems: what the dispatcher needs, named by field', () =>
       then: ['settings.clientReferenceIdIsClick must be true or false'] },
     { name: 'PartnerStack takes no click, so no client_reference_id either', type: 'partnerstack', settings: { publicKey: 'pk', clientReferenceIdIsClick: true }, creds: ['secretKey'],
       then: [expect.stringMatching(/^settings\.clientReferenceIdIsClick is not a setting of partnerstack/)] },
+    // issue 15 class 6: where impact credits invoices that are neither a subscription's first nor its cycle.
+    { name: 'impact: other invoice reasons skipped', type: 'impact', settings: { ...impact, otherInvoiceSales: 'skip' }, creds: ['authToken'], then: [] },
+    { name: 'impact: other invoice reasons on the first-sale tracker', type: 'impact', settings: { ...impact, otherInvoiceSales: 'firstSaleTracker' }, creds: ['authToken'], then: [] },
+    { name: 'impact: other invoice reasons on the recurring tracker', type: 'impact', settings: { ...impact, otherInvoiceSales: 'recurringTracker' }, creds: ['authToken'], then: [] },
+    { name: 'impact: a misspelt choice for other invoice reasons', type: 'impact', settings: { ...impact, otherInvoiceSales: 'recurring' }, creds: ['authToken'],
+      then: ['settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip'] },
+    { name: 'a dry run of impact takes the choice too', type: 'dry_run', settings: { target: 'impact', ...impact, otherInvoiceSales: 'Skip' }, creds: [],
+      then: ['settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip'] },
     { name: 'an unknown type', type: 'mailchimp', settings: {}, creds: [], then: ['type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run'] },
   ])('$name', ({ type, settings, creds, then }) => {
     expect(destinationProblems(type, settings, creds)).toEqual(then);

@@ -170,6 +170,9 @@ describe('admin API: destinations', () => {
     { name: 'a destination of an unknown integration → 404', method: 'POST' as const, url: () => '/v1/integrations/nope-404/destinations',
       body: () => ({ id: uniqueId('d'), type: 'webhook', settings: { url: 'https://hooks.test/x' }, credentials: { signingSecret: 'x' } }), status: 404, message: 'integration nope-404 does not exist' },
     { name: 'an unknown destination → 404', method: 'GET' as const, url: () => `/v1/integrations/${id}/destinations/nope`, body: () => undefined, status: 404, message: `destination nope of integration ${id} does not exist` },
+    // Issue 15 class 6: where impact credits invoices neither first nor cycle is one of three choices.
+    { name: 'a misspelt otherInvoiceSales → 400 naming the field and the values', method: 'PATCH' as const, url: () => `/v1/integrations/${id}/destinations/${destId}`,
+      body: () => ({ settings: { otherInvoiceSales: 'recurring' } }), status: 400, message: 'settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip' },
     { name: 'an unknown type → 400', method: 'POST' as const, url: () => `/v1/integrations/${id}/destinations`, body: () => ({ id: uniqueId('d'), type: 'mailchimp' }), status: 400,
       message: 'body.type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run' },
   ])('$name', async ({ method, url, body, status, message }) => {

@@ -95,6 +95,28 @@ describe('planDispatch and dry runs', () => {
     { type: 'dry_run', c: aConversion(), then: { action: 'credit', actionKey: 'credit', needsEmail: false } },
   ] as const)('$type, $c.kind → $then', ({ type, c, then }) => expect(planDispatch(c, aDestination(type))).toEqual(then));
 
+  // Issue 15 class 6: a refund of a sale impact does not send is skipped here, before the ledger,
+  // so it never waits for a sale that will not be credited; a misspelt choice is no skip but a
+  // config error at build, dead-lettered with the field named.
+  const impactSettings = { accountSid: 'IRsid', campaignId: '1', eventTypeId: '2', recurringEventTypeId: '3' };
+  it.each([
+    { name: 'an upgrade invoice, other invoices skipped', c: aConversion({ kind: 'SALE_OTHER', saleReason: 'subscription_update' }), choice: 'skip',
+      then: { skip: 'impact: a subscription_update invoice is not sent (otherInvoiceSales: skip)' } },
+    { name: 'its refund', c: aConversion({ kind: 'REFUND_FULL', saleReason: 'subscription_update', refundId: 're_1' }), choice: 'skip',
+      then: { skip: 'impact: refund of a subscription_update invoice, whose sale is not sent (otherInvoiceSales: skip)' } },
+    { name: 'its refund, other invoices on the first-sale tracker', c: aConversion({ kind: 'REFUND_FULL', saleReason: 'subscription_update', refundId: 're_1' }), choice: 'firstSaleTracker',
+      then: { action: 'refund', actionKey: 'refund:re_1', needsEmail: false } },
+    { name: 'a misspelt choice (planned, then unsendable at build)', c: aConversion({ kind: 'SALE_OTHER', saleReason: 'manual' }), choice: 'recurring',
+      then: { action: 'credit', actionKey: 'credit', needsEmail: false } },
+  ] as const)('impact otherInvoiceSales $choice: $name', ({ c, choice, then }) => {
+    const d = aDestination('impact', { ...impactSettings, otherInvoiceSales: choice }, { authToken: 't' });
+    expect(planDispatch(c, d)).toEqual(then);
+    if (choice === 'recurring') {
+      const r = buildRequest(c, d, { nowMs: 0, email: null });
+      expect(isUnsendable(r) && r.invalid).toBe('destination dst_impact: setting "otherInvoiceSales" must be one of recurringTracker, firstSaleTracker, skip');
+    }
+  });
+
   it('a dry run builds its target\'s request with placeholder credentials; the record carries no secret', () => {
     const d = aDestination('dry_run', { target: 'impact', accountSid: 'IRsid', campaignId: '1', eventTypeId: '2', recurringEventTypeId: '3' });
     const r = buildRequest(aConversion(), d, { nowMs: 0, email: null }) as PartnerRequest;

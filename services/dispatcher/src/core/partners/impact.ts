@@ -1,9 +1,12 @@
-import { saleKindOfBillingReason, toDecimalString, type Conversion, type ConversionKind, type LineItem } from '@sas/contracts';
+import {
+  DEFAULT_OTHER_INVOICE_SALES, OTHER_INVOICE_SALES, OtherInvoiceSalesChoices, saleKindOfBillingReason, toDecimalString,
+  type Conversion, type ConversionKind, type LineItem, type OtherInvoiceSales,
+} from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund } from '../dispatchAction.js';
 import { accepted, classifyResponse, httpError, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
 import {
-  basicAuth, optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
+  basicAuth, DestinationConfigError, optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
 } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
 import { clickIdFor } from './clickIdFor.js';
@@ -53,24 +56,64 @@ const headersOf = (sid: string, token: string, form: boolean): Record<string, st
   accept: 'application/json',
 });
 
-/** Seed 001: billing_reason subscription_create → First Subscription tracker, the rest → Recurring. */
-const saleTracker = (kind: ConversionKind, d: Destination): string => {
+/**
+ * Seed 001 credits billing_reason subscription_create on the First Subscription tracker and
+ * subscription_cycle on the Recurring one, and no other reason. Where this destination credits
+ * the others (SALE_OTHER) is its `otherInvoiceSales` (libs/contracts destinations.ts).
+ */
+const otherInvoiceSalesOf = (d: Destination): OtherInvoiceSales => {
+  const v = d.settings[OTHER_INVOICE_SALES];
+  if (v === undefined || v === null) return DEFAULT_OTHER_INVOICE_SALES;
+  if (typeof v === 'string' && (OtherInvoiceSalesChoices as readonly string[]).includes(v)) return v as OtherInvoiceSales;
+  throw new DestinationConfigError(`destination ${d.id}: setting "${OTHER_INVOICE_SALES}" must be one of ${OtherInvoiceSalesChoices.join(', ')}`);
+};
+
+/**
+ * Never throws (it runs before the build, outside its config-error handling): a misspelt value
+ * is not a skip, and the build dead-letters it naming the field.
+ */
+const isSkippedOtherSale = (saleKind: ConversionKind, d: Destination): boolean =>
+  saleKind === 'SALE_OTHER' && d.settings[OTHER_INVOICE_SALES] === 'skip';
+
+type TrackerKind = Exclude<ConversionKind, 'SALE_OTHER'>;
+
+/** The tracker kind a sale of this kind is credited on here; null when it is not sent. */
+const trackerKindOf = (saleKind: ConversionKind, d: Destination): TrackerKind | null => {
+  if (saleKind !== 'SALE_OTHER') return saleKind;
+  const choice = otherInvoiceSalesOf(d);
+  switch (choice) {
+    case 'recurringTracker': return 'SALE_RECURRING';
+    case 'firstSaleTracker': return 'SALE_FIRST';
+    case 'skip': return null;
+    default: {
+      const _exhaustive: never = choice;
+      return _exhaustive;
+    }
+  }
+};
+
+const trackerOf = (kind: TrackerKind, d: Destination): string => {
   switch (kind) {
     case 'SALE_FIRST':
       return requireSetting(d.settings, 'eventTypeId', d.id);
     case 'SALE_RECURRING':
-    case 'SALE_OTHER':
       return requireSetting(d.settings, 'recurringEventTypeId', d.id);
     default:
       return optionalSetting(d.settings, 'oneTimeEventTypeId') ?? requireSetting(d.settings, 'eventTypeId', d.id);
   }
 };
 
+const notSentOther = (c: Conversion): string =>
+  c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL'
+    ? `impact: refund of a ${c.saleReason ?? 'non-subscription'} invoice, whose sale is not sent (${OTHER_INVOICE_SALES}: skip)`
+    : `impact: a ${c.saleReason ?? 'non-subscription'} invoice is not sent (${OTHER_INVOICE_SALES}: skip)`;
+
 /**
  * The kind of sale a refund undoes. An impact action is found by ActionTrackerId + OrderId, so a
  * refund must name the tracker its sale was credited on, or it answers 404 and the sale stays.
  * The mapper puts the refunded invoice's billing_reason on the refund (`saleReason`, from its
- * order links), and the same rule as the sale's (saleKindOfBillingReason) gives the kind back.
+ * order links), and the same rule as the sale's (saleKindOfBillingReason) gives the kind back;
+ * the kind then goes through the destination's `otherInvoiceSales` as the sale's did.
  * Chosen over looking the sale up in our ledger: the conversion already carries the field, the
  * build stays a pure function of the conversion, and a sale credited by another sender (or a
  * replay into a fresh ledger) is still found. Without a reason (the mapper had no Stripe key to
@@ -80,21 +123,22 @@ const saleTracker = (kind: ConversionKind, d: Destination): string => {
 export const refundedSaleKind = (c: Pick<Conversion, 'saleReason' | 'subscriptionId'>): ConversionKind =>
   c.saleReason ? saleKindOfBillingReason(c.saleReason) : c.subscriptionId ? 'SALE_FIRST' : 'SALE_ONE_TIME';
 
-const refundTracker = (c: Conversion, d: Destination): string => saleTracker(refundedSaleKind(c), d);
-
 const skipReason = (c: Conversion, d: Destination): string | null => {
   switch (c.kind) {
     case 'SALE_FIRST':
     case 'SALE_RECURRING':
     case 'SALE_OTHER':
     case 'SALE_ONE_TIME':
+      if (isSkippedOtherSale(c.kind, d)) return notSentOther(c);
       if (!clickOf(c, d) && !c.customerId && !c.attribution.promoCode) {
         return 'impact: no attribution key (ClickId, CustomerId or PromoCode)';
       }
       return null;
     case 'REFUND_FULL':
     case 'REFUND_PARTIAL':
-      return d.settings.sendRefunds === false ? 'impact: refunds disabled for this destination' : null;
+      if (d.settings.sendRefunds === false) return 'impact: refunds disabled for this destination';
+      // The refund of a sale this destination does not send has no action to find.
+      return isSkippedOtherSale(refundedSaleKind(c), d) ? notSentOther(c) : null;
     case 'TRANSACTION':
     case 'REVERSAL':
     case 'CUSTOMER_IDENTITY':
@@ -107,12 +151,12 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
   }
 };
 
-const conversionRequest = (c: Conversion, d: Destination, sid: string, token: string): PartnerRequest => {
+const conversionRequest = (c: Conversion, d: Destination, tracker: string, sid: string, token: string): PartnerRequest => {
   const isSubscription = c.kind !== 'SALE_ONE_TIME';
   const clickId = clickOf(c, d);
   const fields: Record<string, string> = {
     CampaignId: requireSetting(d.settings, 'campaignId', d.id),
-    EventTypeId: saleTracker(c.kind, d),
+    EventTypeId: tracker,
     OrderId: c.orderId,
     EventDate: new Date(c.occurredAt).toISOString(),
     CurrencyCode: c.currency.toUpperCase(),
@@ -138,9 +182,9 @@ const conversionRequest = (c: Conversion, d: Destination, sid: string, token: st
  * reverses it (DELETE with a DispositionCode), a partial one sets its new total (PUT with
  * Amount and Reason). A new total, not a delta, so sending it again changes nothing.
  */
-const refundRequest = (c: Conversion, d: Destination, sid: string, token: string): BuildResult => {
+const refundRequest = (c: Conversion, d: Destination, tracker: string, sid: string, token: string): BuildResult => {
   const url = `${baseOf(d)}/Advertisers/${encodeURIComponent(sid)}/Actions`;
-  const target = { ActionTrackerId: refundTracker(c, d), OrderId: c.orderId };
+  const target = { ActionTrackerId: tracker, OrderId: c.orderId };
   if (isFullRefund(c)) {
     const q = new URLSearchParams({ ...target, DispositionCode: optionalSetting(d.settings, 'dispositionCode') ?? 'ITEM_RETURNED' });
     return { action: 'refund', method: 'DELETE', url: `${url}?${q.toString()}`, headers: headersOf(sid, token, false), body: null };
@@ -167,9 +211,12 @@ export const impactRequest = (c: Conversion, d: Destination, _ctx?: BuildContext
   const sid = requireSetting(d.settings, 'accountSid', d.id);
   const token = d.credentials.authToken;
   if (!token) return { invalid: `destination ${d.id}: credentials.authToken is missing` };
-  return c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL'
-    ? refundRequest(c, d, sid, token)
-    : conversionRequest(c, d, sid, token);
+  const isRefund = c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL';
+  // A refund goes to the tracker its sale was credited on, by the same rule as the sale.
+  const kind = trackerKindOf(isRefund ? refundedSaleKind(c) : c.kind, d);
+  if (kind === null) return { skip: notSentOther(c) }; // skipReason says so too; kept for a direct build
+  const tracker = trackerOf(kind, d);
+  return isRefund ? refundRequest(c, d, tracker, sid, token) : conversionRequest(c, d, tracker, sid, token);
 };
 
 /**

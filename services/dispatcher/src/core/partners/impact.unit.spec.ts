@@ -197,6 +197,54 @@ describe('impactRequest', () => {
       expect(trackerOf(impactRequest(refunded, destination()))).toBe(formOf(impactRequest(sale, destination())).EventTypeId);
     });
 
+  // Issue 15 class 6: seed 001 credits only subscription_create (first-sale tracker) and
+  // subscription_cycle (recurring tracker). Every other billing_reason of Stripe's Invoice object
+  // (docs.stripe.com/api/invoices/object#invoice_object-billing_reason) is a SALE_OTHER, and the
+  // destination's `otherInvoiceSales` says where it goes; its refunds follow it.
+  const otherReasons = ['subscription_update', 'subscription_threshold', 'manual', 'quote_accept', 'automatic_pending_invoice_item_invoice', 'subscription'] as const;
+  const creditOf = (r: ReturnType<typeof impactRequest>): string => (isSkip(r) ? 'skip' : trackerOf(r) ?? formOf(r).EventTypeId ?? 'none');
+  const saleOf = (reason: string) => conversion({ kind: saleKindOfBillingReason(reason), saleReason: reason });
+  const refundsOf = (reason: string) => [
+    refund({ kind: 'REFUND_FULL', saleReason: reason, amountMinor: 4_900, refundedTotalMinor: 4_900 }),
+    refund({ kind: 'REFUND_PARTIAL', saleReason: reason, amountMinor: 1_000, refundedTotalMinor: 1_000 }),
+  ];
+  it.each([
+    { choice: undefined, then: '333' }, // default: revenue of an existing subscription, as before
+    { choice: 'recurringTracker', then: '333' },
+    { choice: 'firstSaleTracker', then: '222' },
+    { choice: 'skip', then: 'skip' },
+  ] as const)('otherInvoiceSales $choice: other invoice sales and their refunds → $then', ({ choice, then }) => {
+    const d = destination({ otherInvoiceSales: choice });
+    for (const reason of otherReasons) {
+      expect({ reason, sale: creditOf(impactRequest(saleOf(reason), d)) }).toEqual({ reason, sale: then });
+      for (const r of refundsOf(reason)) expect({ reason, kind: r.kind, refund: creditOf(impactRequest(r, d)) }).toEqual({ reason, kind: r.kind, refund: then });
+    }
+  });
+
+  it.each([
+    { name: 'skipped sale', choice: 'skip', c: conversion({ kind: 'SALE_OTHER', saleReason: 'subscription_update' }), skip: /subscription_update.*otherInvoiceSales: skip/ },
+    { name: 'refund of a skipped sale', choice: 'skip', c: refund({ kind: 'REFUND_FULL', saleReason: 'manual', refundedTotalMinor: 4_900 }), skip: /manual.*otherInvoiceSales: skip/ },
+  ] as const)('says why it skips: $name', ({ choice, c, skip }) => {
+    const r = impactRequest(c, destination({ otherInvoiceSales: choice }));
+    expect(isSkip(r) && r.skip).toMatch(skip);
+  });
+
+  it.each([
+    { name: 'first invoice, other sales skipped', reason: 'subscription_create', choice: 'skip', then: '222' },
+    { name: 'renewal, other sales on the first-sale tracker', reason: 'subscription_cycle', choice: 'firstSaleTracker', then: '333' },
+  ] as const)('the choice leaves create and cycle alone: $name', ({ reason, choice, then }) => {
+    const d = destination({ otherInvoiceSales: choice });
+    expect([creditOf(impactRequest(saleOf(reason), d)), ...refundsOf(reason).map((r) => creditOf(impactRequest(r, d)))]).toEqual([then, then, then]);
+  });
+
+  it('a misspelt choice stored before validation is a config error naming the field and the values', () => {
+    const d = destination({ otherInvoiceSales: 'recurring' });
+    for (const c of [saleOf('manual'), ...refundsOf('manual')]) {
+      expect(() => impactRequest(c, d)).toThrow(DestinationConfigError);
+      expect(() => impactRequest(c, d)).toThrow(/"otherInvoiceSales" must be one of recurringTracker, firstSaleTracker, skip/);
+    }
+  });
+
   it('a partial refund without the order amount cannot set a new total: unsendable', () => {
     const r = impactRequest(refund({ kind: 'REFUND_PARTIAL', orderAmountMinor: null, refundedTotalMinor: null }), destination());
     expect(isUnsendable(r) && r.invalid).toMatch(/orderAmountMinor/);
