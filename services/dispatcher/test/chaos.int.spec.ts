@@ -113,10 +113,18 @@ describe('dispatcher under SIGKILL and partner storms', () => {
     await load;
 
     const missing = () => sent.filter((c) => Object.values(t.creditsOf(c)).some((n) => n === 0));
-    await waitFor(() => (missing().length === 0 ? true : undefined), { timeoutMs: 45_000, intervalMs: 250, what: 'every conversion credited' }).catch(() => undefined);
-    const doubles = sent.filter((c) => Object.values(t.creditsOf(c)).some((n) => n > 1));
-    const { rows } = await t.pool.query<{ status: string; n: string }>(
+    const ledger = () => t.pool.query<{ status: string; n: string }>(
       `SELECT status, count(*) AS n FROM dispatch_ledger WHERE integration_id = $1 GROUP BY status`, [t.integrationId]);
+    // A partner can hold a credit whose ledger row is still 'sending': the instance that sent it
+    // was killed before it settled the row, which another instance takes over when the lease
+    // (1.5 s) runs out and settles on the partner's duplicate answer. So wait for both.
+    await waitFor(async () => {
+      if (missing().length > 0) return undefined;
+      const { rows: r } = await ledger();
+      return r.length === 1 && r[0]!.status === 'sent' && Number(r[0]!.n) === sent.length * 4 ? true : undefined;
+    }, { timeoutMs: 45_000, intervalMs: 250, what: 'every conversion credited and its ledger rows settled' }).catch(() => undefined);
+    const doubles = sent.filter((c) => Object.values(t.creditsOf(c)).some((n) => n > 1));
+    const { rows } = await ledger();
     t.log.warn({
       kills, conversions: sent.length,
       resendsDedupedByPartners: { impact: t.impact.duplicates(), ps: t.ps.book.deduped, ef: t.ef.book.deduped, wh: t.wh.book.deduped },
