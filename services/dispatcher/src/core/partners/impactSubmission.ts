@@ -73,6 +73,8 @@ export const submissionChecksOf = (d: Pick<Destination, 'id' | 'settings'>): rea
 
 const DUPLICATE_REASON = 'CONV_DUPLICATE';
 
+const duration = (ms: number): string => (ms < 10_000 ? `${ms} ms` : ms < 7_200_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 3_600_000)} h`);
+
 /**
  * What the submission's state means after check number `checksDone` (1 for the first GET):
  * `state` null means the GET gave no submission (no answer, a 5xx/429, a 404 before impact has
@@ -95,7 +97,7 @@ export const decideSubmission = (p: {
     const total = p.schedule.reduce((a, b) => a + b, 0);
     return {
       settle: 'gaveUp',
-      reason: `gave up following impact submission ${p.uri}: ${now} after ${p.checksDone} checks over ${Math.round(total / 1000)} s; not known to be credited, check it in impact`,
+      reason: `gave up following impact submission ${p.uri}: ${now} after ${p.checksDone} checks over ${duration(total)}; not known to be credited, check it in impact`,
     };
   }
   return { settle: 'check', inMs: next, note: now };
