@@ -1,3 +1,4 @@
+import { millisecondsListOf, SUBMISSION_CHECKS_MS } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import type { PartnerAnswer } from '../classifyResponse.js';
 import { DestinationConfigError } from '../partnerRequest.js';
@@ -56,18 +57,15 @@ export type SubmissionDecision =
 export const DEFAULT_SUBMISSION_CHECKS_MS: readonly number[] = [
   2_000, 10_000, 30_000, 60_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000, 28_800_000,
 ];
-export const SUBMISSION_CHECKS_SETTING = 'submissionChecksMs';
-
-/** The destination's follow-up schedule; a setting that is not a non-empty list of non-negative integers is refused, naming it. */
+/**
+ * The destination's follow-up schedule (libs/contracts SUBMISSION_CHECKS_MS; the admin API
+ * refuses a bad one with the same rule); one stored before that check is refused here, naming it.
+ */
 export const submissionChecksOf = (d: Pick<Destination, 'id' | 'settings'>): readonly number[] => {
-  const v = d.settings[SUBMISSION_CHECKS_SETTING];
+  const v = d.settings[SUBMISSION_CHECKS_MS];
   if (v === undefined || v === null) return DEFAULT_SUBMISSION_CHECKS_MS;
-  const parts: unknown[] = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : Array.isArray(v) ? v : [];
-  // An empty string is not 0: Number('') would say it is.
-  const list = parts.map((x) => (typeof x === 'string' && x === '' ? Number.NaN : Number(x)));
-  if (list.length === 0 || !list.every((n) => Number.isInteger(n) && n >= 0)) {
-    throw new DestinationConfigError(`destination ${d.id}: setting "${SUBMISSION_CHECKS_SETTING}" must be a non-empty list of milliseconds (non-negative integers)`);
-  }
+  const list = millisecondsListOf(v);
+  if (!list) throw new DestinationConfigError(`destination ${d.id}: setting "${SUBMISSION_CHECKS_MS}" must be a non-empty list of milliseconds (non-negative integers)`);
   return list;
 };
 
