@@ -10,7 +10,7 @@ export type DispatchAction = (typeof DispatchActions)[number];
  * The kind of value a setting holds. `id`: a non-empty string or a number (the dispatcher
  * sends either as text); `url`: an http(s) URL; `host`: a host name without scheme.
  */
-export type SettingKind = 'id' | 'text' | 'url' | 'host' | 'boolean' | 'positiveNumber' | 'positiveInteger' | { readonly oneOf: readonly string[] };
+export type SettingKind = 'id' | 'text' | 'url' | 'host' | 'boolean' | 'positiveNumber' | 'positiveInteger' | 'millisecondsList' | { readonly oneOf: readonly string[] };
 
 export interface DestinationFields {
   /** Settings the dispatcher's adapter cannot send without. */
@@ -47,6 +47,23 @@ export const OtherInvoiceSalesChoices = ['recurringTracker', 'firstSaleTracker',
 export type OtherInvoiceSales = (typeof OtherInvoiceSalesChoices)[number];
 export const DEFAULT_OTHER_INVOICE_SALES: OtherInvoiceSales = 'recurringTracker';
 
+/**
+ * impact destination setting: milliseconds before check 1, 2, ... of a request impact answered
+ * QUEUED (its API submission; integrations.impact.com/impact-brand/reference/the-api-submission-object),
+ * as a list or a comma-separated string; past the last, the dispatcher gives up following and
+ * dead-letters it. impact documents no processing time, so the default (the dispatcher's
+ * DEFAULT_SUBMISSION_CHECKS_MS) is our choice.
+ */
+export const SUBMISSION_CHECKS_MS = 'submissionChecksMs';
+
+/** A non-empty list of non-negative integer milliseconds, as an array or a comma-separated string; null when it is not one. */
+export const millisecondsListOf = (v: unknown): number[] | null => {
+  const parts: unknown[] = typeof v === 'string' ? v.split(',').map((x) => x.trim()) : Array.isArray(v) ? v : [];
+  // An empty string is not 0 (Number('') would say it is).
+  const list = parts.map((x) => (typeof x === 'string' && x === '' ? Number.NaN : Number(x)));
+  return list.length > 0 && list.every((n) => Number.isInteger(n) && n >= 0) ? list : null;
+};
+
 const SendingTypes = ['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'] as const;
 
 /** Settings every destination may carry: the dispatcher's rate limit and concurrency. */
@@ -66,6 +83,7 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
       accountSid: 'id', campaignId: 'id', eventTypeId: 'id', recurringEventTypeId: 'id', oneTimeEventTypeId: 'id',
       baseUrl: 'url', dispositionCode: 'text', refundReason: 'text', sendRefunds: 'boolean', [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean',
       [OTHER_INVOICE_SALES]: { oneOf: OtherInvoiceSalesChoices },
+      [SUBMISSION_CHECKS_MS]: 'millisecondsList',
     },
     requiredCredentials: ['authToken'],
     optionalCredentials: [],
@@ -122,6 +140,8 @@ const kindProblem = (kind: SettingKind, v: unknown): string | null => {
       return typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'must be a number above 0';
     case 'positiveInteger':
       return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? null : 'must be an integer of at least 1';
+    case 'millisecondsList':
+      return millisecondsListOf(v) ? null : 'must be a non-empty list of milliseconds (non-negative integers)';
     default: {
       const _exhaustive: never = kind;
       return _exhaustive;

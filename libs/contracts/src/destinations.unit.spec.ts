@@ -33,6 +33,13 @@ describe('destinationProblems: what the dispatcher needs, named by field', () =>
       then: ['settings.clientReferenceIdIsClick must be true or false'] },
     { name: 'PartnerStack takes no click, so no client_reference_id either', type: 'partnerstack', settings: { publicKey: 'pk', clientReferenceIdIsClick: true }, creds: ['secretKey'],
       then: [expect.stringMatching(/^settings\.clientReferenceIdIsClick is not a setting of partnerstack/)] },
+    // issue 14 item 7: how a queued impact submission is followed (impact documents no processing time: a setting).
+    { name: 'impact: a follow-up schedule for queued submissions', type: 'impact', settings: { ...impact, submissionChecksMs: [1_000, 60_000] }, creds: ['authToken'], then: [] },
+    { name: 'impact: a follow-up schedule as a comma-separated string', type: 'impact', settings: { ...impact, submissionChecksMs: '1000, 60000' }, creds: ['authToken'], then: [] },
+    { name: 'impact: an empty follow-up schedule', type: 'impact', settings: { ...impact, submissionChecksMs: [] }, creds: ['authToken'],
+      then: ['settings.submissionChecksMs must be a non-empty list of milliseconds (non-negative integers)'] },
+    { name: 'impact: a follow-up schedule with a word in it', type: 'impact', settings: { ...impact, submissionChecksMs: '1000,soon' }, creds: ['authToken'],
+      then: ['settings.submissionChecksMs must be a non-empty list of milliseconds (non-negative integers)'] },
     // issue 15 class 6: where impact credits invoices that are neither a subscription's first nor its cycle.
     { name: 'impact: other invoice reasons skipped', type: 'impact', settings: { ...impact, otherInvoiceSales: 'skip' }, creds: ['authToken'], then: [] },
     { name: 'impact: other invoice reasons on the first-sale tracker', type: 'impact', settings: { ...impact, otherInvoiceSales: 'firstSaleTracker' }, creds: ['authToken'], then: [] },

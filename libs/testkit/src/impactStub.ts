@@ -55,12 +55,50 @@ export interface ImpactAction {
 
 const MAX_MODIFICATIONS = 1000;
 
+/**
+ * One API submission, as GET /Advertisers/{SID}/APISubmissions/{BatchId} answers it
+ * (https://integrations.impact.com/brand-api-reference/reference/submissions/api-submissions).
+ * Conversions and Actions calls answer {"Status":"QUEUED","QueuedUri":...} and are processed later
+ * (partner-apis.md; for DELETE /Actions: https://help.impact.com/en/support/solutions/articles/155000002598-reverse-an-entire-action-via-api).
+ * Status begins Queued, then In Progress, then Complete; Complete may still carry ErrorType and
+ * ErrorReason (https://integrations.impact.com/impact-brand/reference/the-api-submission-object).
+ */
+export interface ImpactApiSubmission {
+  readonly batchId: string;
+  readonly type: 'Conversion' | 'Modification' | 'Reversal';
+  readonly orderId: string | null;
+  status: 'Queued' | 'In Progress' | 'Complete';
+  errorType: string | null;
+  errorReason: string | null;
+  /** Applies the record (creates or modifies the action); what it returns is the submission's error, if any. */
+  readonly process: () => { errorType: string; errorReason: string } | null;
+}
+
 export const startImpactStub = async (p: { accountSid: string; authToken: string; faults?: Faults }) => {
   const submissions: ImpactSubmission[] = [];
   /** Credits by `${tracker}:${OrderId}`: impact's OrderId is unique per action tracker. */
   const credits = new Map<string, number>();
   const actions = new Map<string, ImpactAction>();
   let duplicates = 0;
+  const apiSubmissions = new Map<string, ImpactApiSubmission>();
+  /**
+   * Held: new submissions stay Queued (then In Progress once looked at) until the test settles
+   * or rejects them; not held (default): processed at once, Complete on the first look. How long
+   * impact takes is not documented; a test picks.
+   */
+  let hold = false;
+  const complete = (sub: ImpactApiSubmission, err: { errorType: string; errorReason: string } | null) => {
+    sub.status = 'Complete';
+    sub.errorType = err?.errorType ?? null;
+    sub.errorReason = err?.errorReason ?? null;
+  };
+  const queue = (type: ImpactApiSubmission['type'], orderId: string | null, process: ImpactApiSubmission['process']): StubReply => {
+    const batchId = `A-${apiSubmissions.size + 1}-${Math.random().toString(36).slice(2, 10)}`;
+    const sub: ImpactApiSubmission = { batchId, type, orderId, status: 'Queued', errorType: null, errorReason: null, process };
+    apiSubmissions.set(batchId, sub);
+    if (!hold) complete(sub, process());
+    return { status: 200, body: { Status: 'QUEUED', QueuedUri: `/Advertisers/${p.accountSid}/APISubmissions/${batchId}` } };
+  };
   const expectedAuth = basicAuthOf(p.accountSid, p.authToken);
   const error = (status: number, messages: string[]): StubReply =>
     ({ status, body: { Status: 'ERROR', errors: messages.map((message) => ({ field: null, level: 'ERROR', message })) } });
@@ -74,13 +112,19 @@ export const startImpactStub = async (p: { accountSid: string; authToken: string
     submissions.push({ fields, accepted: errors.length === 0, errors, receivedAt: Date.now() });
     if (errors.length > 0) return error(400, errors);
     const creditKey = `${fields.EventTypeId ?? fields.ActionTrackerId ?? fields.EventTypeCode}:${fields.OrderId}`;
-    if (credits.has(creditKey)) duplicates++;
-    else {
+    return queue('Conversion', fields.OrderId ?? null, () => {
+      if (credits.has(creditKey)) {
+        duplicates++;
+        // CONV_DUPLICATE: an action with this OrderId is already registered (the reason list in
+        // https://integrations.impact.com/brand-api-reference/reference/submissions/ftp-submissions).
+        // Which ErrorType carries it is not documented: the stub says Validation.
+        return { errorType: 'Validation', errorReason: 'CONV_DUPLICATE' };
+      }
       const amount = creditedAmount(fields);
       credits.set(creditKey, amount);
       actions.set(creditKey, { amount, state: 'active', modifications: [] });
-    }
-    return { status: 200, body: { Status: 'QUEUED', QueuedUri: `/Advertisers/${p.accountSid}/APISubmissions/${submissions.length}` } };
+      return null;
+    });
   };
 
   /** Actions API: PUT (Amount = new total, or ItemSubTotalDelta{i}) with a Reason; DELETE with a DispositionCode. */
@@ -103,20 +147,43 @@ export const startImpactStub = async (p: { accountSid: string; authToken: string
     const action = actions.get(key);
     if (!action || action.state === 'reversed') return error(404, [`no active action for ${key}`]);
     if (action.modifications.length >= MAX_MODIFICATIONS) return error(400, ['too many modifications for this action']);
-    action.modifications.push({ method, fields });
-    if (method === 'DELETE') action.state = 'reversed';
-    else if (fields.Amount !== undefined) action.amount = Number(fields.Amount);
-    else for (const [k, v] of Object.entries(fields)) if (/^ItemSubTotalDelta\d+$/.test(k)) action.amount += Number(v);
-    return { status: 200, body: { Status: 'OK', ActionUri: `/Advertisers/${p.accountSid}/Actions/${encodeURIComponent(key)}` } };
+    return queue(method === 'DELETE' ? 'Reversal' : 'Modification', fields.OrderId ?? null, () => {
+      action.modifications.push({ method, fields });
+      if (method === 'DELETE') action.state = 'reversed';
+      else if (fields.Amount !== undefined) action.amount = Number(fields.Amount);
+      else for (const [k, v] of Object.entries(fields)) if (/^ItemSubTotalDelta\d+$/.test(k)) action.amount += Number(v);
+      return null;
+    });
+  };
+
+  /** GET .../APISubmissions/{BatchId}: the submission object; 404 for one impact does not know. */
+  const onSubmission = (batchId: string): StubReply => {
+    const sub = apiSubmissions.get(batchId);
+    if (!sub) return error(404, [`no API submission ${batchId}`]);
+    const body = {
+      BatchId: sub.batchId, Type: sub.type, OrderId: sub.orderId, Status: sub.status,
+      ErrorType: sub.errorType ?? '', ErrorReason: sub.errorReason ?? '', Uri: `/Advertisers/${p.accountSid}/APISubmissions/${sub.batchId}`,
+    };
+    if (sub.status === 'Queued') sub.status = 'In Progress';
+    return { status: 200, body };
+  };
+  const held = (batchId: string): ImpactApiSubmission => {
+    const sub = apiSubmissions.get(batchId);
+    if (!sub) throw new Error(`impact stub: no API submission ${batchId}`);
+    if (sub.status === 'Complete') throw new Error(`impact stub: API submission ${batchId} is already Complete`);
+    return sub;
   };
 
   const server = await startStubServer((r) => {
     const conversions = `/Advertisers/${p.accountSid}/Conversions`;
     const actionsPath = `/Advertisers/${p.accountSid}/Actions`;
+    const submissionPrefix = `/Advertisers/${p.accountSid}/APISubmissions/`;
     const route = r.method === 'POST' && r.url.pathname === conversions ? 'conversion'
-      : (r.method === 'PUT' || r.method === 'DELETE') && r.url.pathname === actionsPath ? 'action' : null;
+      : (r.method === 'PUT' || r.method === 'DELETE') && r.url.pathname === actionsPath ? 'action'
+        : r.method === 'GET' && r.url.pathname.startsWith(submissionPrefix) ? 'submission' : null;
     if (!route) return { status: 404, body: { Status: 'ERROR', Message: `no route ${r.method} ${r.url.pathname}` } };
     if (r.headers.authorization !== expectedAuth) return { status: 401, body: { Status: 'ERROR', Message: 'bad credentials' } };
+    if (route === 'submission') return onSubmission(decodeURIComponent(r.url.pathname.slice(submissionPrefix.length)));
     return route === 'conversion' ? onConversion(r) : onAction(r, r.method as 'PUT' | 'DELETE');
   }, p.faults);
   return {
@@ -125,6 +192,13 @@ export const startImpactStub = async (p: { accountSid: string; authToken: string
     credits,
     actions,
     duplicates: () => duplicates,
+    apiSubmissions,
+    /** From now on, keep new submissions Queued until settleSubmission / rejectSubmission (true), or process them at once (false). */
+    holdSubmissions: (on: boolean) => { hold = on; },
+    /** Process a held submission: it is applied (credited, modified) and Complete, or Complete with its own error (a duplicate). */
+    settleSubmission: (batchId: string) => { const sub = held(batchId); complete(sub, sub.process()); },
+    /** Complete a held submission with an error, applying nothing: e.g. Contract Error / CONTRACT_NOT_FOUND (the submission object's page). */
+    rejectSubmission: (batchId: string, errorType: string, errorReason: string) => { complete(held(batchId), { errorType, errorReason }); },
     stats: server.stats,
     setFaults: server.setFaults,
     close: server.close,

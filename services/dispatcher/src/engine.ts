@@ -1,10 +1,10 @@
 import { outcomeKey, type Conversion, type DeadLetter, type DispatchOutcome, type DispatchStatus } from '@sas/contracts';
 import type { Destination, Logger } from '@sas/runtime';
-import { buildRequest, classifyFor, inDoubtNote, partnerDedupes, planDispatch, redactRequest, refundsAfterSale, refundsSetTotal } from './core/buildRequest.js';
+import { buildRequest, classifyFor, followUpFor, inDoubtNote, partnerDedupes, planDispatch, redactRequest, refundsAfterSale, refundsSetTotal } from './core/buildRequest.js';
 import { actionOf } from './core/dispatchAction.js';
 import { attemptMayHaveLanded, refundRank, reversalMayHaveLanded } from './core/refundOrder.js';
 import { isRetriableStatus, retryAfterMs, type PartnerAnswer } from './core/classifyResponse.js';
-import { isSkip, isUnsendable, type PartnerRequest } from './core/partnerRequest.js';
+import { DestinationConfigError, isSkip, isUnsendable, type PartnerRequest } from './core/partnerRequest.js';
 import { decideRetry } from './core/retrySchedule.js';
 import { createBatcher } from './adapters/batcher.js';
 import { SendError, type Send } from './adapters/httpSender.js';
@@ -123,7 +123,70 @@ export const createEngine = (deps: EngineDeps) => {
     }
   };
 
+  /**
+   * A request the partner queued (impact's QueuedUri): one GET of its status through the lane
+   * (so the rate limit and the breaker count it), then the pure decision: sent, rejected (failed
+   * with the partner's reason, dead-lettered), gave up following (the same, saying so), or look
+   * again later (the row stays pending in the ledger, so a restart resumes it).
+   */
+  const followUp = async (job: Job, lane: Lane, release: () => void, uri: string): Promise<void> => {
+    const d = job.destination;
+    const c = job.conversion;
+    const act = actionOf(c).action;
+    const fenced = await ledger.fenceFollow(job.key, uri, deps.leaseMs + deps.timeoutMs);
+    if (fenced === null) return; // settled meanwhile, or taken over by another instance
+    const logBase = { conversionId: c.conversionId, partner: d.type, destinationId: d.id, orderId: c.orderId, attempt: fenced.attempts, check: fenced.check, queuedUri: uri };
+    const dead = async (reason: string, httpStatus: number | null) => {
+      log.warn({ ...logBase, status: httpStatus, error: reason }, 'queued request failed');
+      await finish(job, [outcome(job, act, fenced.attempts, 'failed', httpStatus, reason), deadLetter(job, act, reason, httpStatus, fenced.attempts)],
+        { kind: 'failed', partnerStatus: httpStatus, error: reason });
+    };
+    const f = followUpFor(d);
+    let schedule: readonly number[];
+    let req: PartnerRequest;
+    try {
+      if (!f) throw new DestinationConfigError(`destination ${d.id} (${d.type}) cannot follow the queued request ${uri}`);
+      schedule = f.schedule(d);
+      req = f.request(uri, d, act);
+    } catch (err) {
+      await dead((err as Error).message, null);
+      return;
+    }
+    let answer: PartnerAnswer | null = null;
+    let failure: string | null = null;
+    try {
+      answer = await deps.send(req, d.id);
+    } catch (err) {
+      failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    const ra = answer ? retryAfterMs(answer.retryAfter, deps.now()) : null;
+    lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
+    release();
+    const decision = f.decide({ uri, answer, failure, checksDone: fenced.check, schedule });
+    const httpStatus = answer?.status ?? null;
+    switch (decision.settle) {
+      case 'sent':
+        log.info({ ...logBase, status: httpStatus, duplicate: decision.duplicate }, 'queued request settled');
+        await finish(job, [outcome(job, act, fenced.attempts, decision.duplicate ? 'duplicate' : 'sent', httpStatus, null)],
+          { kind: 'sent', partnerStatus: httpStatus, partnerRef: uri });
+        return;
+      case 'rejected':
+      case 'gaveUp':
+        await dead(decision.reason, httpStatus);
+        return;
+      case 'check':
+        log.info({ ...logBase, status: httpStatus, note: decision.note, nextCheckInMs: decision.inMs }, 'queued request not settled yet');
+        await finish(job, [], { kind: 'following', uri, delayMs: Math.max(decision.inMs, ra ?? 0), partnerStatus: null });
+        return;
+      default: {
+        const _exhaustive: never = decision;
+        return _exhaustive;
+      }
+    }
+  };
+
   const attempt = async (job: Job, lane: Lane, release: () => void): Promise<void> => {
+    if (job.follow) return followUp(job, lane, release, job.follow.uri);
     const d = job.destination;
     let n: number | null;
     let c = job.conversion;
@@ -178,6 +241,20 @@ export const createEngine = (deps: EngineDeps) => {
         { kind: 'failed', partnerStatus: null, error: built.invalid });
       return;
     }
+    // A partner that queues (impact): its follow-up schedule is read before sending, so a bad setting never leaves a request unfollowed.
+    const follow = followUpFor(d);
+    let followSchedule: readonly number[] = [];
+    if (follow) {
+      try {
+        followSchedule = follow.schedule(d);
+      } catch (err) {
+        const reason = (err as Error).message;
+        log.warn({ ...logBase, error: reason }, 'conversion dead-lettered');
+        await finish(job, [outcome(job, built.action, n, 'failed', null, reason), deadLetter(job, built.action, reason, null, n)],
+          { kind: 'failed', partnerStatus: null, error: reason });
+        return;
+      }
+    }
     if (d.type === 'dry_run') {
       const req = redactRequest(built);
       log.info({ ...logBase, method: req.method, url: req.url.split('?')[0], bodyBytes: req.body?.length ?? 0 }, 'dry run: would send');
@@ -201,6 +278,12 @@ export const createEngine = (deps: EngineDeps) => {
     // The partner has answered: its concurrency slot is free while the outcome and the settle are written.
     release();
 
+    if (cls.ok && cls.follow && follow) {
+      // Taken, not credited: the row stays pending and is followed (followUp) until impact settles it.
+      log.info({ ...logBase, status: httpStatus, queuedUri: cls.follow, firstCheckInMs: followSchedule[0] }, 'delivery queued at partner');
+      await finish(job, [], { kind: 'following', uri: cls.follow, delayMs: followSchedule[0] ?? 0, partnerStatus: httpStatus });
+      return;
+    }
     if (cls.ok) {
       const doubt = inDoubtNote(d, c.orderId, n);
       if (doubt) log.warn({ ...logBase, status: httpStatus, error: doubt }, 'delivery attempted');
@@ -301,7 +384,10 @@ export const createEngine = (deps: EngineDeps) => {
         continue;
       }
       const plan = planDispatch(conversion, d);
-      enqueue({ key, keyStr, conversion, frame: r.frame, destination: d, needsEmail: 'needsEmail' in plan && plan.needsEmail }, lane);
+      enqueue({
+        key, keyStr, conversion, frame: r.frame, destination: d, needsEmail: 'needsEmail' in plan && plan.needsEmail,
+        ...(r.queuedUri ? { follow: { uri: r.queuedUri } } : {}),
+      }, lane);
     }
     if (release.length > 0) await ledger.settle(release);
     return rows.length;

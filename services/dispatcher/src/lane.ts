@@ -11,6 +11,8 @@ export interface Job {
   readonly frame: Buffer;
   readonly destination: Destination;
   readonly needsEmail: boolean;
+  /** Sent already and queued by the partner there (ledger queued_uri): check its status instead of sending. */
+  readonly follow?: { readonly uri: string };
 }
 
 /** Partner defaults where the partner documents one (impact: 1,000 requests an hour; Everflow: 30 a second). */

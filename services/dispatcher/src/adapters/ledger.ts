@@ -27,6 +27,9 @@ export interface ClaimedJob extends LedgerKey {
   readonly destinationType: string;
   readonly frame: Buffer;
   readonly attempts: number;
+  /** The partner queued this row's request here (impact's QueuedUri): follow it instead of sending again. */
+  readonly queuedUri: string | null;
+  readonly followChecks: number;
 }
 
 export type Settlement =
@@ -36,7 +39,12 @@ export type Settlement =
   | { readonly kind: 'failed'; readonly partnerStatus: number | null; readonly error: string; readonly mayHaveLanded?: boolean }
   | { readonly kind: 'retry'; readonly partnerStatus: number | null; readonly error: string; readonly delayMs: number; readonly mayHaveLanded?: boolean }
   /** Not attempted (circuit open, lane full): back to the pool without counting an attempt. */
-  | { readonly kind: 'release'; readonly delayMs: number };
+  | { readonly kind: 'release'; readonly delayMs: number }
+  /**
+   * The partner queued the request (`uri` to follow) and has not settled it yet: pending, due
+   * for the next check in `delayMs`. Not sent, not failed; a restart resumes from here.
+   */
+  | { readonly kind: 'following'; readonly uri: string; readonly delayMs: number; readonly partnerStatus: number | null };
 
 const cols = (rows: readonly LedgerKey[]) => [
   rows.map((r) => r.integrationId), rows.map((r) => r.destinationId), rows.map((r) => r.orderId), rows.map((r) => r.action),
@@ -90,6 +98,21 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
   },
 
   /**
+   * Before checking a queued request's status: take the row if it is still ours, still pending
+   * and still following that URI; count the check (not an attempt: the request was sent once)
+   * and stretch the lease over the GET. Returns the check number, or null.
+   */
+  async fenceFollow(key: LedgerKey, uri: string, holdMs: number): Promise<{ check: number; attempts: number } | null> {
+    const { rows } = await pool.query<{ check: number; attempts: number }>(
+      `UPDATE dispatch_ledger SET status = 'sending', follow_checks = follow_checks + 1, lease_until = now() + make_interval(secs => $7), updated_at = now()
+        WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND action = $4 AND lease_owner = $5 AND queued_uri = $6
+          AND status IN ('pending', 'sending')
+       RETURNING follow_checks AS check, attempts`,
+      [key.integrationId, key.destinationId, key.orderId, key.action, p.owner, uri, holdMs / 1000]);
+    return rows[0] ?? null;
+  },
+
+  /**
    * The fence for a refund or reversal to a partner that needs the order's sale first (impact,
    * PartnerStack): under a per-order advisory lock, read the destination's sale row of the order
    * and (partners whose refund sets a total, impact) the order's other refund rows, and decide
@@ -106,14 +129,15 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
         [`dispatch_refund|${p.scope}|${key.integrationId}|${key.destinationId}|${key.orderId}`]);
-      const { rows } = await client.query<{ action: string; rank: string | null; status: SiblingRefund['status']; attempts: number; leaseAlive: boolean; dueInMs: number; lastError: string | null }>(
+      const { rows } = await client.query<{ action: string; rank: string | null; status: SiblingRefund['status']; attempts: number; leaseAlive: boolean; dueInMs: number; lastError: string | null; queued: boolean }>(
         `SELECT action, refund_rank AS rank, status, attempts, (lease_until IS NOT NULL AND lease_until > now()) AS "leaseAlive",
-                GREATEST(0, COALESCE(EXTRACT(EPOCH FROM next_attempt_at - now()) * 1000, 0))::float8 AS "dueInMs", last_error AS "lastError"
+                GREATEST(0, COALESCE(EXTRACT(EPOCH FROM next_attempt_at - now()) * 1000, 0))::float8 AS "dueInMs", last_error AS "lastError",
+                queued_uri IS NOT NULL AS queued
            FROM dispatch_ledger
           WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND (refund_rank IS NOT NULL OR action = 'credit')`,
         [key.integrationId, key.destinationId, key.orderId]);
       const saleRow = rows.find((r) => r.action === 'credit');
-      const sale: SaleRow | null = saleRow ? { status: saleRow.status, dueInMs: saleRow.dueInMs, lastError: saleRow.lastError } : null;
+      const sale: SaleRow | null = saleRow ? { status: saleRow.status, dueInMs: saleRow.dueInMs, lastError: saleRow.lastError, queuedAtPartner: saleRow.queued } : null;
       const siblings: SiblingRefund[] = rows.filter((r) => r.rank !== null).map((r) => ({
         action: r.action, rank: Number(r.rank), status: r.status, attempts: r.attempts, leaseAlive: r.leaseAlive,
       }));
@@ -147,8 +171,11 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
   async settle(items: readonly { key: LedgerKey; s: Settlement }[]): Promise<void[]> {
     if (items.length === 0) return [];
     const status = items.map(({ s }) =>
-      s.kind === 'retry' || s.kind === 'release' ? 'pending' : s.kind === 'failed' ? 'failed' : s.kind);
-    const delay = items.map(({ s }) => (s.kind === 'retry' || s.kind === 'release' ? s.delayMs / 1000 : 0));
+      s.kind === 'retry' || s.kind === 'release' || s.kind === 'following' ? 'pending' : s.kind === 'failed' ? 'failed' : s.kind);
+    const delay = items.map(({ s }) => (s.kind === 'retry' || s.kind === 'release' || s.kind === 'following' ? s.delayMs / 1000 : 0));
+    // Following keeps (or sets) the URI; a retry or a release leaves it as it is; a settled row drops it (a requeue sends anew).
+    const queued = items.map(({ s }) => (s.kind === 'following' ? s.uri : null));
+    const queueMode = items.map(({ s }) => (s.kind === 'following' ? 'set' : s.kind === 'retry' || s.kind === 'release' ? 'keep' : 'clear'));
     const partnerStatus = items.map(({ s }) => ('partnerStatus' in s ? s.partnerStatus : null));
     const ref = items.map(({ s }) => (s.kind === 'sent' ? s.partnerRef : null));
     const error = items.map(({ s }) => (s.kind === 'failed' || s.kind === 'retry' ? s.error.slice(0, 2000) : s.kind === 'dry_run' ? s.note : null));
@@ -163,11 +190,15 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
               last_error = CASE WHEN k.status = 'sent' THEN l.last_error ELSE COALESCE(k.error, l.last_error) END,
               dry_run_request = k.dry::jsonb,
               next_attempt_at = CASE WHEN k.status = 'pending' THEN now() + make_interval(secs => k.delay) ELSE NULL END,
-              lease_owner = NULL, lease_until = NULL, updated_at = now(), may_have_landed = l.may_have_landed OR k.landed OR (k.release AND l.status = 'sending')
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bool[], $12::bool[])
-              AS k(integration_id, destination_id, order_id, action, status, delay, partner_status, ref, error, dry, landed, release)
+              lease_owner = NULL, lease_until = NULL, updated_at = now(), may_have_landed = l.may_have_landed OR k.landed OR (k.release AND l.status = 'sending'),
+              queued_uri = CASE k.queue_mode WHEN 'set' THEN k.queued WHEN 'keep' THEN l.queued_uri END,
+              queued_at = CASE k.queue_mode WHEN 'set' THEN COALESCE(l.queued_at, now()) WHEN 'keep' THEN l.queued_at END,
+              follow_checks = CASE k.queue_mode WHEN 'clear' THEN 0 ELSE l.follow_checks END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bool[], $12::bool[],
+                     $13::text[], $14::text[])
+              AS k(integration_id, destination_id, order_id, action, status, delay, partner_status, ref, error, dry, landed, release, queued, queue_mode)
         WHERE ${KEY_MATCH} AND l.status IN ('pending', 'sending')`,
-      [...cols(keys), status, delay, partnerStatus, ref, error, dry, landed, release],
+      [...cols(keys), status, delay, partnerStatus, ref, error, dry, landed, release, queued, queueMode],
     );
     return items.map(() => undefined);
   },
@@ -193,7 +224,8 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
         WHERE l.integration_id = c.integration_id AND l.destination_id = c.destination_id AND l.order_id = c.order_id
           AND l.action = c.action AND l.status IN ('pending', 'sending') AND (l.lease_until IS NULL OR l.lease_until < now())
        RETURNING l.integration_id AS "integrationId", l.destination_id AS "destinationId", l.order_id AS "orderId", l.action,
-                 l.conversion_id AS "conversionId", l.destination_type AS "destinationType", l.conversion_frame AS frame, l.attempts`,
+                 l.conversion_id AS "conversionId", l.destination_type AS "destinationType", l.conversion_frame AS frame, l.attempts,
+                 l.queued_uri AS "queuedUri", l.follow_checks AS "followChecks"`,
       [p.scope, q.exclude, q.perDestination, q.limit, p.owner, p.leaseMs / 1000],
     );
     return rows;

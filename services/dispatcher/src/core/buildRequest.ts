@@ -2,7 +2,7 @@ import { DestinationTypes, type Conversion, type DestinationType } from '@sas/co
 import type { Destination } from '@sas/runtime';
 import { actionOf, type ActionPlan } from './dispatchAction.js';
 import { classifyResponse } from './classifyResponse.js';
-import type { PartnerAdapter } from './partners/adapter.js';
+import type { FollowUp, PartnerAdapter } from './partners/adapter.js';
 import { everflowAdapter } from './partners/everflow.js';
 import { impactAdapter } from './partners/impact.js';
 import { partnerstackAdapter } from './partners/partnerstack.js';
@@ -116,3 +116,6 @@ export const redactRequest = (r: PartnerRequest): PartnerRequest => {
     body,
   };
 };
+
+/** How to follow a request this destination's partner queued (impact), or null: its answer settles it. */
+export const followUpFor = (d: Destination): FollowUp | null => (d.type === 'dry_run' ? null : adapters[d.type].follow ?? null);

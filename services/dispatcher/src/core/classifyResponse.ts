@@ -7,7 +7,11 @@ export interface PartnerAnswer {
 
 /** What a partner's answer means for the ledger and for retrying. */
 export type ResponseClass =
-  | { readonly ok: true; readonly partnerRef: string | null; readonly duplicate: boolean }
+  /**
+   * `follow`: the partner took the request for later processing and names where its outcome
+   * will be (impact's QueuedUri): not settled until that says so.
+   */
+  | { readonly ok: true; readonly partnerRef: string | null; readonly duplicate: boolean; readonly follow?: string }
   | { readonly ok: false; readonly retriable: boolean; readonly error: string };
 
 export interface ClassifyContext {

@@ -29,6 +29,12 @@ export interface SaleRow {
   /** Milliseconds until its next attempt is due (0 when due or unknown). */
   readonly dueInMs: number;
   readonly lastError: string | null;
+  /**
+   * The partner answered the sale QUEUED and has not processed it yet (impact; the row is
+   * pending while its submission is followed). Not credited: impact's PUT/DELETE on an action it
+   * has not created yet answers 404, so the refund waits for the submission to settle.
+   */
+  readonly queuedAtPartner?: boolean;
 }
 
 export type RefundOrderDecision =
@@ -64,7 +70,7 @@ export const decideAfterSale = (orderId: string, sale: SaleRow | null): RefundOr
     return { go: 'dead', reason: `the sale of order ${orderId} was never credited to this destination (${sale.lastError ?? 'given up'}): nothing to refund; if that sale's dead letter is requeued, requeue this one after it is sent` };
   }
   return {
-    go: 'wait', reason: `the sale of order ${orderId} is not credited yet (${sale.status})`,
+    go: 'wait', reason: `the sale of order ${orderId} is not credited yet (${sale.queuedAtPartner ? 'queued at the partner, not processed yet' : sale.status})`,
     delayMs: Math.min(REFUND_WAIT_MAX_MS, Math.max(REFUND_WAIT_MIN_MS, sale.dueInMs + REFUND_WAIT_MIN_MS)),
   };
 };

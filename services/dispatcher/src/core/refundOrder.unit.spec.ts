@@ -60,6 +60,12 @@ describe('decideOrderAction: a refund or reversal goes out only after its sale i
     { why: 'sale sent: send, the sale is credited', sale: sale({ status: 'sent' }), then: { go: 'send', refundedTotalMinor: null, saleCredited: true } },
     { why: 'sale still pending (queued or retrying): wait until it is due, no attempt', sale: sale({ status: 'pending', dueInMs: 8_000 }), then: { go: 'wait', delayMs: 8_500 } },
     { why: 'sale being sent: wait', sale: sale({ status: 'sending' }), then: { go: 'wait', delayMs: 500 } },
+    // impact answered the sale QUEUED and has not processed it: its PUT/DELETE on the action would 404, so the refund is not sent yet.
+    { why: 'sale queued at impact, its submission not settled: not credited, wait for its next check', sale: sale({ status: 'pending', dueInMs: 10_000, queuedAtPartner: true }),
+      then: { go: 'wait', delayMs: 10_500, reason: 'the sale of order in_1 is not credited yet (queued at the partner, not processed yet)' } },
+    { why: 'sale queued at impact, its status being checked now: wait', sale: sale({ status: 'sending', queuedAtPartner: true }), then: { go: 'wait', delayMs: 500 } },
+    { why: 'sale rejected by impact after queueing: dead-letter with impact\'s reason', sale: sale({ status: 'failed', lastError: 'impact rejected submission /Advertisers/s/APISubmissions/A-1: Contract Error: CONTRACT_NOT_FOUND' }),
+      then: { go: 'dead', reason: expect.stringContaining('was never credited to this destination (impact rejected submission /Advertisers/s/APISubmissions/A-1: Contract Error: CONTRACT_NOT_FOUND)') } },
     { why: 'sale far in its retry schedule: polled at most a minute apart', sale: sale({ status: 'pending', dueInMs: 3_600_000 }), then: { go: 'wait', delayMs: 60_000 } },
     { why: 'sale dead-lettered: nothing to refund, dead-letter with the sale\'s error', sale: sale({ status: 'failed', lastError: 'HTTP 401: no' }), then: { go: 'dead', reason: expect.stringMatching(/sale of order in_1 was never credited .*HTTP 401: no.*nothing to refund/) } },
     { why: 'no sale row (credited before this ledger, or not read yet): send, but the sale is not known to be credited', sale: null, then: { go: 'send', refundedTotalMinor: null, saleCredited: false } },

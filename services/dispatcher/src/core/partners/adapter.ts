@@ -1,7 +1,17 @@
 import type { Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import type { ClassifyContext, PartnerAnswer, ResponseClass } from '../classifyResponse.js';
+import type { DispatchAction } from '@sas/contracts';
 import type { BuildContext, BuildResult, PartnerRequest } from '../partnerRequest.js';
+import type { SubmissionDecision } from './impactSubmission.js';
+
+/** A partner that answers "queued, see there" (impact): how to look there and what its answer means. */
+export interface FollowUp {
+  /** Delays before check 1, 2, ... (the last one past the end gives up); may throw a DestinationConfigError. */
+  readonly schedule: (d: Destination) => readonly number[];
+  readonly request: (uri: string, d: Destination, action: DispatchAction) => PartnerRequest;
+  readonly decide: (p: { uri: string; answer: PartnerAnswer | null; failure: string | null; checksDone: number; schedule: readonly number[] }) => SubmissionDecision;
+}
 
 /** One partner platform: pure functions from conversion + destination settings to a request and back. */
 export interface PartnerAdapter {
@@ -25,4 +35,6 @@ export interface PartnerAdapter {
    * their outcome and ledger writes skip the shared batches to keep that window short.
    */
   readonly noPartnerDedupe?: boolean;
+  /** The partner processes requests later and says where to follow them (classify's `follow`). */
+  readonly follow?: FollowUp;
 }

@@ -10,6 +10,7 @@ import {
 } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
 import { clickIdFor } from './clickIdFor.js';
+import { decideSubmission, readSubmission, submissionChecksOf } from './impactSubmission.js';
 
 /**
  * impact.com's ClickId is its own click (irclickid, put in metadata as impact_click_id by seeds
@@ -227,7 +228,32 @@ const classify = (a: PartnerAnswer, req: PartnerRequest, ctx: ClassifyContext): 
   if (req.action === 'refund' && a.status === 404) {
     return ctx.mayHaveReached && req.method === 'DELETE' ? accepted(null, true) : rejected(httpError(a), true);
   }
-  return classifyResponse(a);
+  const cls = classifyResponse(a);
+  // QUEUED is not credited yet: the API submission at QueuedUri says later (impactSubmission.ts).
+  if (cls.ok && cls.partnerRef && queuedStatus(a)) return { ...cls, follow: cls.partnerRef };
+  return cls;
+};
+
+const queuedStatus = (a: PartnerAnswer): boolean => {
+  try {
+    return String((JSON.parse(a.body) as { Status?: unknown }).Status).toUpperCase() === 'QUEUED';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The GET of an API submission, on the destination's own base URL and credentials only: a
+ * QueuedUri naming another host is refused rather than sent our AuthToken.
+ */
+const followRequest = (uri: string, d: Destination, action: PartnerRequest['action']): PartnerRequest => {
+  const base = baseOf(d);
+  const url = new URL(uri, `${base}/`);
+  if (url.origin !== new URL(base).origin) throw new DestinationConfigError(`destination ${d.id}: impact QueuedUri ${uri} is not on ${base}`);
+  const sid = requireSetting(d.settings, 'accountSid', d.id);
+  const token = d.credentials.authToken;
+  if (!token) throw new DestinationConfigError(`destination ${d.id}: credentials.authToken is missing`);
+  return { action, method: 'GET', url: url.toString(), headers: headersOf(sid, token, false), body: null };
 };
 
 export const impactAdapter: PartnerAdapter = {
@@ -237,4 +263,12 @@ export const impactAdapter: PartnerAdapter = {
   classify,
   // Actions API PUT: Amount is the new total, so an older partial refund must never follow a newer one.
   refundSetsTotal: true,
+  follow: {
+    schedule: submissionChecksOf,
+    request: followRequest,
+    decide: ({ uri, answer, failure, checksDone, schedule }) => decideSubmission({
+      uri, state: answer ? readSubmission(answer) : null, checksDone, schedule,
+      answer: answer ? `HTTP ${answer.status}` : failure,
+    }),
+  },
 };
