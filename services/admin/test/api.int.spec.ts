@@ -150,7 +150,7 @@ describe('admin API: destinations', () => {
     expect((await loadDestinations(pool, box, id))[0]?.credentials).toEqual({ authToken });
 
     const newToken = secret(`tok_${randomBytes(12).toString('hex')}`);
-    const updated = await call('PATCH', `/v1/integrations/${id}/destinations/${destId}`, { settings: { eventTypeId: '999', refundReason: null }, credentials: { authToken: newToken } });
+    const updated = await call('PATCH', `/v1/integrations/${id}/destinations/${destId}`, { settings: { eventTypeId: '999', dispositionCode: null }, credentials: { authToken: newToken } });
     expect(updated.body).toMatchObject({ settings: { ...impactSettings, eventTypeId: '999' }, credentials: ['authToken'] });
     const [seen] = await loadDestinations(pool, box, id);
     expect(seen).toMatchObject({ settings: { ...impactSettings, eventTypeId: '999' }, credentials: { authToken: newToken } });
