@@ -110,7 +110,9 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
       attribution: { clickId: 'IRclick-abc-123' },
     });
 
-    // 3. impact.com received exactly the seed's mapping.
+    // 3. impact.com received the seed's mapping, as impact documents it (issue 14): CustomerEmail as
+    // SHA-1 (docs/impactcom-customer-email-hashing-explained), the order as one item whose
+    // ItemSubTotal is what was paid net of tax, so a partial refund can update it by Sku.
     const sub = await waitFor(() => stub.submissions[0], { what: 'impact submission', timeoutMs: 30_000 });
     expect(sub.errors).toEqual([]);
     expect(sub.fields).toEqual({
@@ -121,11 +123,11 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
       EventDate: '2025-11-24T16:00:00.000Z',
       CustomerId: invoice.customer,
       CurrencyCode: 'USD',
-      CustomerEmail: createHash('sha256').update('jane.doe@example.com').digest('hex'),
+      CustomerEmail: createHash('sha1').update('jane.doe@example.com').digest('hex'),
       ItemSku1: 'Subscription',
       ItemCategory1: 'Pro plan',
       ItemQuantity1: '1',
-      ItemPrice1: '49.00',
+      ItemSubTotal1: '49.00',
     });
     const sent = await waitFor(() => outcomes.find((o) => o.conversionId === conversion.conversionId && o.status === 'sent'), { what: 'sent outcome' });
     expect(sent).toMatchObject({ destinationType: 'impact', orderId: invoice.id, httpStatus: 200, attempt: 1 });
@@ -141,7 +143,7 @@ describe('walking skeleton: invoice.paid → impact.com conversion', () => {
     const renewalBody = JSON.stringify(renewal);
     expect((await post(renewalBody, stripeSignature(renewalBody, secret))).status).toBe(200);
     const second = await waitFor(() => stub.submissions.find((s) => s.fields.OrderId === renewal.data.object.id), { what: 'renewal credited' });
-    expect(second.fields).toMatchObject({ EventTypeId: '28114', ItemPrice1: '49.00' }); // seed 001: renewals → the recurring tracker
+    expect(second.fields).toMatchObject({ EventTypeId: '28114', ItemSubTotal1: '49.00' }); // seed 001: renewals → the recurring tracker
     await new Promise((r) => setTimeout(r, 500));
     expect(conversionFrames).toHaveLength(2);
     expect(stub.submissions.map((s) => s.fields.OrderId)).toEqual([invoice.id, renewal.data.object.id]);

@@ -57,9 +57,10 @@ export const startReconcileTargets = async (p: { integrationId: string; webhookS
   });
   return {
     impact, impactOne, partnerstack, webhook,
-    credited: (): Record<ReconciledDestination, CreditedOrder[]> => ({
-      impact: impactCredited(impact.submissions, impact.actions),
-      impact_one_tracker: impactCredited(impactOne.submissions, impactOne.actions),
+    /** `orderIds`: Stripe's order ids, for partners that credit some under a shortened id (impact's 64 characters). */
+    credited: (orderIds: readonly string[] = []): Record<ReconciledDestination, CreditedOrder[]> => ({
+      impact: impactCredited(impact.submissions, impact.actions, orderIds),
+      impact_one_tracker: impactCredited(impactOne.submissions, impactOne.actions, orderIds),
       partnerstack: partnerstackCredited(partnerstack.transactions.values()),
       webhook: webhookCredited(webhook.received),
     }),

@@ -24,6 +24,7 @@ export const drainAndReconcile = async (p: {
   let lastCount = -1;
   let lastChange = Date.now();
   let lastReport = 0;
+  const orderIds = p.truth.map((t) => t.orderId);
   for (;;) {
     const count = p.targets.requests();
     if (count !== lastCount) {
@@ -31,7 +32,7 @@ export const drainAndReconcile = async (p: {
       lastChange = Date.now();
     }
     const quietFor = Date.now() - lastChange;
-    const r = reconcile(p.truth, p.targets.credited(), p.knownDefect);
+    const r = reconcile(p.truth, p.targets.credited(orderIds), p.knownDefect);
     const clean = r.mismatches === 0 && r.missing === 0 && r.double_credits === 0;
     if (p.onProgress && Date.now() - lastReport > 5_000) {
       lastReport = Date.now();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decimalToMinor, impactCredited, partnerstackCredited, webhookCredited, type CreditedOrder } from '@sas/testkit';
+import { impactOrderIdOf } from '@sas/contracts';
+import { decimalToMinor, impactCredited, partnerstackCredited, webhookCredited, type CreditedOrder, type ImpactAction } from '@sas/testkit';
 import type { TruthOrder } from '../simulator/truth.js';
 import { reconcile, type KnownDefect } from './reconcile.js';
 import { knownDefects } from './knownDefects.js';
@@ -60,15 +61,16 @@ describe('what the partner stubs credited', () => {
     expect(decimalToMinor(amount, currency)).toBe(minor);
   });
 
+  const action = (amount: number, state: 'active' | 'reversed'): ImpactAction => ({ amount, state, items: new Map([['Subscription', { quantity: 1, amount }]]), modifications: [] });
   it('impact: the action amount after PUT, 0 once reversed, one sale per order and tracker', () => {
     const sub = (OrderId: string, EventTypeId: string, CurrencyCode: string) => ({ fields: { OrderId, EventTypeId, CurrencyCode }, accepted: true, errors: [], receivedAt: 0 });
     const got = impactCredited(
       [sub('in_1', '1', 'KWD'), sub('in_2', '1', 'USD'), sub('in_3', '1', 'USD'), sub('in_3', '2', 'USD')],
       new Map([
-        ['1:in_1', { amount: 10, state: 'active' as const, modifications: [] }],
-        ['1:in_2', { amount: 49, state: 'reversed' as const, modifications: [] }],
-        ['1:in_3', { amount: 5, state: 'active' as const, modifications: [] }],
-        ['2:in_3', { amount: 5, state: 'active' as const, modifications: [] }],
+        ['1:in_1', action(10, 'active')],
+        ['1:in_2', action(49, 'reversed')],
+        ['1:in_3', action(5, 'active')],
+        ['2:in_3', action(5, 'active')],
       ]),
     );
     expect(got).toEqual([
@@ -76,6 +78,19 @@ describe('what the partner stubs credited', () => {
       { orderId: 'in_2', currency: 'USD', netMinor: 0, saleCredits: 1, doubleRefunds: 0 },
       { orderId: 'in_3', currency: 'USD', netMinor: 1_000, saleCredits: 2, doubleRefunds: 0 },
     ]);
+  });
+
+  // Issue 14 item 8: impact's OrderId is at most 64 characters, so a 66-character Checkout Session
+  // is credited under a shortened id, and the credited view reports it under Stripe's id again.
+  it('impact: an order credited under its shortened OrderId is reported under its Stripe order id', () => {
+    const session = `cs_test_${'a'.repeat(58)}`;
+    const shortened = impactOrderIdOf(session);
+    const got = impactCredited(
+      [{ fields: { OrderId: shortened, EventTypeId: '1', CurrencyCode: 'USD' }, accepted: true, errors: [], receivedAt: 0 }],
+      new Map([[`1:${shortened}`, action(20, 'active')]]),
+      ['in_other', session],
+    );
+    expect(got).toEqual([{ orderId: session, currency: 'USD', netMinor: 2_000, saleCredits: 1, doubleRefunds: 0 }]);
   });
 
   it('PartnerStack: the order transaction plus its negative refunds, deleted ones out', () => {

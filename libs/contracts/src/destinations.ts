@@ -10,7 +10,7 @@ export type DispatchAction = (typeof DispatchActions)[number];
  * The kind of value a setting holds. `id`: a non-empty string or a number (the dispatcher
  * sends either as text); `url`: an http(s) URL; `host`: a host name without scheme.
  */
-export type SettingKind = 'id' | 'text' | 'url' | 'host' | 'boolean' | 'positiveNumber' | 'positiveInteger' | 'millisecondsList' | { readonly oneOf: readonly string[] };
+export type SettingKind = 'id' | 'text' | 'url' | 'host' | 'boolean' | 'positiveNumber' | 'positiveInteger' | 'millisecondsList' | { readonly oneOf: readonly string[]; readonly rule?: string };
 
 export interface DestinationFields {
   /** Settings the dispatcher's adapter cannot send without. */
@@ -64,6 +64,22 @@ export const millisecondsListOf = (v: unknown): number[] | null => {
   return list.length > 0 && list.every((n) => Number.isInteger(n) && n >= 0) ? list : null;
 };
 
+/**
+ * impact destination setting: how CustomerEmail is sent. impact matches a customer's email sent
+ * raw, as its SHA-1, or as impact's own HMAC, and SHA-256 is not among them
+ * (integrations.impact.com/impact-brand/docs/impactcom-customer-email-hashing-explained). The
+ * stream carries only a SHA-256, so `sha1` has the dispatcher read the plain email from the
+ * attribution store and send its SHA-1 (lower-cased, trimmed). Default `sha1`: what impact
+ * documents first among the hashes, and no plain email leaves us. `off` sends no CustomerEmail.
+ * Raw is not offered (we never hand a partner more than it matches on); HMAC is not offered
+ * (it needs impact's key, which impact does not hand out).
+ */
+export const CUSTOMER_EMAIL_HASH = 'customerEmailHash';
+export const CustomerEmailHashChoices = ['sha1', 'off'] as const;
+export type CustomerEmailHash = (typeof CustomerEmailHashChoices)[number];
+export const DEFAULT_CUSTOMER_EMAIL_HASH: CustomerEmailHash = 'sha1';
+const CUSTOMER_EMAIL_HASH_RULE = 'impact matches CustomerEmail raw, as SHA-1 or as its HMAC; SHA-256 is not documented';
+
 const SendingTypes = ['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'] as const;
 
 /** Settings every destination may carry: the dispatcher's rate limit and concurrency. */
@@ -81,9 +97,10 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
     requiredSettings: ['accountSid', 'campaignId', 'eventTypeId', 'recurringEventTypeId'],
     settings: {
       accountSid: 'id', campaignId: 'id', eventTypeId: 'id', recurringEventTypeId: 'id', oneTimeEventTypeId: 'id',
-      baseUrl: 'url', dispositionCode: 'text', refundReason: 'text', sendRefunds: 'boolean', [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean',
+      baseUrl: 'url', dispositionCode: 'text', sendRefunds: 'boolean', [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean',
       [OTHER_INVOICE_SALES]: { oneOf: OtherInvoiceSalesChoices },
       [SUBMISSION_CHECKS_MS]: 'millisecondsList',
+      [CUSTOMER_EMAIL_HASH]: { oneOf: CustomerEmailHashChoices, rule: CUSTOMER_EMAIL_HASH_RULE },
     },
     requiredCredentials: ['authToken'],
     optionalCredentials: [],
@@ -117,7 +134,9 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
 };
 
 const kindProblem = (kind: SettingKind, v: unknown): string | null => {
-  if (typeof kind === 'object') return typeof v === 'string' && kind.oneOf.includes(v) ? null : `must be one of ${kind.oneOf.join(', ')}`;
+  if (typeof kind === 'object') {
+    return typeof v === 'string' && kind.oneOf.includes(v) ? null : `must be one of ${kind.oneOf.join(', ')}${kind.rule ? ` (${kind.rule})` : ''}`;
+  }
   switch (kind) {
     case 'id':
       return (typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isFinite(v)) ? null : 'must be a non-empty string or a number';

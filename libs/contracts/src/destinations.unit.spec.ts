@@ -48,6 +48,14 @@ describe('destinationProblems: what the dispatcher needs, named by field', () =>
       then: ['settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip'] },
     { name: 'a dry run of impact takes the choice too', type: 'dry_run', settings: { target: 'impact', ...impact, otherInvoiceSales: 'Skip' }, creds: [],
       then: ['settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip'] },
+    // issue 14 item 6: impact matches CustomerEmail raw, as SHA-1 or HMAC, never SHA-256
+    // (integrations.impact.com/impact-brand/docs/impactcom-customer-email-hashing-explained).
+    { name: 'impact: CustomerEmail as SHA-1', type: 'impact', settings: { ...impact, customerEmailHash: 'sha1' }, creds: ['authToken'], then: [] },
+    { name: 'impact: no CustomerEmail', type: 'impact', settings: { ...impact, customerEmailHash: 'off' }, creds: ['authToken'], then: [] },
+    { name: 'impact: a hashing impact does not document', type: 'impact', settings: { ...impact, customerEmailHash: 'sha256' }, creds: ['authToken'],
+      then: ['settings.customerEmailHash must be one of sha1, off (impact matches CustomerEmail raw, as SHA-1 or as its HMAC; SHA-256 is not documented)'] },
+    { name: 'impact: the Reason of a partial refund is not a setting (impact documents only ORDER_UPDATE)', type: 'impact', settings: { ...impact, refundReason: 'OTHER' }, creds: ['authToken'],
+      then: [expect.stringMatching(/^settings\.refundReason is not a setting of impact/)] },
     { name: 'an unknown type', type: 'mailchimp', settings: {}, creds: [], then: ['type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run'] },
   ])('$name', ({ type, settings, creds, then }) => {
     expect(destinationProblems(type, settings, creds)).toEqual(then);

@@ -137,6 +137,9 @@ describe('admin API: destinations', () => {
     { name: 'a missing setting', body: { settings: { ...impactSettings, campaignId: undefined }, credentials: { authToken: 'x' } }, message: 'settings.campaignId is required for impact' },
     { name: 'a missing credential', body: { settings: impactSettings }, message: 'credentials.authToken is required for impact' },
     { name: 'a setting of the wrong kind', body: { settings: { ...impactSettings, baseUrl: 'api.impact.com' }, credentials: { authToken: 'x' } }, message: 'settings.baseUrl must be an http(s) URL' },
+    // Issue 14 item 6: integrations.impact.com/impact-brand/docs/impactcom-customer-email-hashing-explained
+    { name: 'an email hashing impact does not document', body: { settings: { ...impactSettings, customerEmailHash: 'sha256' }, credentials: { authToken: 'x' } },
+      message: 'settings.customerEmailHash must be one of sha1, off (impact matches CustomerEmail raw, as SHA-1 or as its HMAC; SHA-256 is not documented)' },
   ])('refuses an impact destination with $name, naming the field', async ({ body, message }) => {
     const r = await call('POST', `/v1/integrations/${id}/destinations`, { id: destId, type: 'impact', ...body });
     expect({ status: r.status, message: r.body.message }).toEqual({ status: 400, message });
@@ -150,7 +153,7 @@ describe('admin API: destinations', () => {
     expect((await loadDestinations(pool, box, id))[0]?.credentials).toEqual({ authToken });
 
     const newToken = secret(`tok_${randomBytes(12).toString('hex')}`);
-    const updated = await call('PATCH', `/v1/integrations/${id}/destinations/${destId}`, { settings: { eventTypeId: '999', refundReason: null }, credentials: { authToken: newToken } });
+    const updated = await call('PATCH', `/v1/integrations/${id}/destinations/${destId}`, { settings: { eventTypeId: '999', dispositionCode: null }, credentials: { authToken: newToken } });
     expect(updated.body).toMatchObject({ settings: { ...impactSettings, eventTypeId: '999' }, credentials: ['authToken'] });
     const [seen] = await loadDestinations(pool, box, id);
     expect(seen).toMatchObject({ settings: { ...impactSettings, eventTypeId: '999' }, credentials: { authToken: newToken } });

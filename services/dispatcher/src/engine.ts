@@ -3,7 +3,7 @@ import type { Destination, Logger } from '@sas/runtime';
 import { buildRequest, classifyFor, followUpFor, inDoubtNote, partnerDedupes, planDispatch, redactRequest, refundsAfterSale, refundsSetTotal } from './core/buildRequest.js';
 import { actionOf } from './core/dispatchAction.js';
 import { attemptMayHaveLanded, refundRank, reversalMayHaveLanded } from './core/refundOrder.js';
-import { isRetriableStatus, retryAfterMs, type PartnerAnswer } from './core/classifyResponse.js';
+import { isRetriableStatus, partnerWaitMs, type PartnerAnswer } from './core/classifyResponse.js';
 import { DestinationConfigError, isSkip, isUnsendable, type PartnerRequest } from './core/partnerRequest.js';
 import { decideRetry } from './core/retrySchedule.js';
 import { createBatcher } from './adapters/batcher.js';
@@ -159,7 +159,7 @@ export const createEngine = (deps: EngineDeps) => {
     } catch (err) {
       failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
     }
-    const ra = answer ? retryAfterMs(answer.retryAfter, deps.now()) : null;
+    const ra = answer ? partnerWaitMs(answer, deps.now()) : null;
     lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
     release();
     const decision = f.decide({ uri, answer, failure, checksDone: fenced.check, schedule });
@@ -273,7 +273,7 @@ export const createEngine = (deps: EngineDeps) => {
       ? classifyFor(d.type)(answer, built, { mayHaveReached: reversalDone ?? n > 1 })
       : ({ ok: false, retriable: true, error: failure ?? 'no answer' } as const);
     const httpStatus = answer?.status ?? null;
-    const ra = answer ? retryAfterMs(answer.retryAfter, deps.now()) : null;
+    const ra = answer ? partnerWaitMs(answer, deps.now()) : null;
     lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
     // The partner has answered: its concurrency slot is free while the outcome and the settle are written.
     release();

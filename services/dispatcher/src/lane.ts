@@ -1,7 +1,7 @@
 import type { Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { admit, closedBreaker, msUntilAdmitted, recordResult, type Breaker, type BreakerConfig } from './core/circuitBreaker.js';
-import { fullBucket, msUntilToken, rateLimitOf, takeTokens, type Bucket, type RateLimit } from './core/rateLimit.js';
+import { fullBucket, msUntilToken, partnerDefaultRatePerSec, rateLimitOf, takeTokens, type Bucket, type RateLimit } from './core/rateLimit.js';
 import type { LedgerKey } from './adapters/ledger.js';
 
 export interface Job {
@@ -14,9 +14,6 @@ export interface Job {
   /** Sent already and queued by the partner there (ledger queued_uri): check its status instead of sending. */
   readonly follow?: { readonly uri: string };
 }
-
-/** Partner defaults where the partner documents one (impact: 1,000 requests an hour; Everflow: 30 a second). */
-const DEFAULT_RATE: Partial<Record<string, number>> = { impact: 1000 / 3600, everflow: 30 };
 
 export interface LaneDefaults {
   readonly concurrency: number;
@@ -48,7 +45,7 @@ export class Lane {
     private readonly run: (job: Job, lane: Lane, release: () => void) => Promise<void>,
     private readonly now: () => number,
   ) {
-    this.limit = rateLimitOf(destination.settings, DEFAULT_RATE[destination.type] ?? defaults.ratePerSec);
+    this.limit = rateLimitOf(destination.settings, partnerDefaultRatePerSec(destination.type, defaults.ratePerSec));
     this.concurrency = this.concurrencyOf(destination);
     this.bucket = fullBucket(this.limit, now());
   }
@@ -62,7 +59,7 @@ export class Lane {
   update(d: Destination): void {
     if (d === this.destination) return;
     this.destination = d;
-    this.limit = rateLimitOf(d.settings, DEFAULT_RATE[d.type] ?? this.defaults.ratePerSec);
+    this.limit = rateLimitOf(d.settings, partnerDefaultRatePerSec(d.type, this.defaults.ratePerSec));
     this.concurrency = this.concurrencyOf(d);
   }
 

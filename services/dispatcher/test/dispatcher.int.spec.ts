@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversion } from '@sas/contracts';
-import { NO_SOURCED_CLICKS, topicName } from '@sas/contracts';
+import { createHash } from 'node:crypto';
+import { NO_SOURCED_CLICKS, impactOrderIdOf, topicName } from '@sas/contracts';
 import {
   createConversionCodec, createIntegration, createKafka, createLogger, ensureTopics, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool,
 } from '@sas/runtime';
@@ -104,6 +105,8 @@ describe('dispatcher', () => {
 
     expect(impact.submissions.filter((s) => s.fields.OrderId === sale.orderId).map((s) => s.errors)).toEqual([[]]);
     expect(impact.credits.get(`10:${sale.orderId}`)).toBe(49);
+    // impact matches CustomerEmail as SHA-1, not SHA-256 (issue 14 item 6): hashed from the stored email.
+    expect(impact.submissions.find((s) => s.fields.OrderId === sale.orderId)?.fields.CustomerEmail).toBe(createHash('sha1').update(email.toLowerCase()).digest('hex'));
     expect(ps.customers.get(customerId)).toEqual({ email, partnerKey: 'pk_1', providerKey: customerId });
     expect(ps.transactions.get(sale.orderId)).toMatchObject({ customer: customerId, amount: 4_900, currency: 'USD', productKey: 'prod_key_1', deleted: false });
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)).toMatchObject({ transactionId: sale.attribution.clickId, amount: 49, reversed: false });
@@ -151,7 +154,8 @@ describe('dispatcher', () => {
     await producer.send([r2], 'conversionsDue');
     await waitFor(() => (finalOf(r2, 'impact') && finalOf(r2, 'ps') ? true : undefined), { what: 'second partial refund' });
     const action = impact.actions.get(`10:${sale.orderId}`)!;
-    expect(action.modifications.map((m) => [m.method, m.fields.Amount, m.fields.Reason])).toEqual([['PUT', '40.00', 'OTHER'], ['PUT', '30.00', 'OTHER']]);
+    // The item-level update impact documents (reference/update-an-action-item): Reason ORDER_UPDATE on the sale's one item.
+    expect(action.modifications.map((m) => [m.method, m.fields.Sku, m.fields.Amount, m.fields.Reason])).toEqual([['PUT', 'Subscription', '40.00', 'ORDER_UPDATE'], ['PUT', 'Subscription', '30.00', 'ORDER_UPDATE']]);
     expect(action.amount).toBe(30);
     expect(ps.transactions.get(`${sale.orderId}:refund:${r1.refundId}`)).toMatchObject({ amount: -900 });
     expect(ps.transactions.get(`${sale.orderId}:refund:${r2.refundId}`)).toMatchObject({ amount: -1_000 });
@@ -263,6 +267,23 @@ describe('dispatcher', () => {
       tn.setFaults({});
     }
     await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'sent'), { what: 'sent after the fault', timeoutMs: 30_000 });
+  });
+
+  // Issue 14 item 8: impact's OrderId is at most 64 characters; Stripe's Checkout Session ids can be longer.
+  it('impact: a 66-character Checkout Session is credited and reversed under one 64-character OrderId', async () => {
+    const session = `cs_test_${uniqueId('a').replace(/[^A-Za-z0-9]/g, '').padEnd(58, 'x').slice(0, 58)}`;
+    expect(session.length).toBe(66);
+    const longSale = forIntegration({ kind: 'SALE_ONE_TIME', orderId: session, subscriptionId: null, saleReason: null });
+    const orderId = impactOrderIdOf(session);
+    await producer.send([longSale]);
+    await waitFor(() => (finalOf(longSale, 'impact') ? true : undefined), { what: 'long checkout credited' });
+    expect(finalOf(longSale, 'impact')).toMatchObject({ status: 'sent' });
+    expect(impact.credits.get(`10:${orderId}`)).toBe(49);
+    const full = refundOf(longSale, { kind: 'REFUND_FULL', refundId: uniqueId('re_'), amountMinor: 4_900, refundedTotalMinor: 4_900 });
+    await producer.send([full], 'conversionsDue');
+    await waitFor(() => (finalOf(full, 'impact') ? true : undefined), { what: 'long checkout reversed' });
+    expect(finalOf(full, 'impact')).toMatchObject({ status: 'sent' });
+    expect(impact.actions.get(`10:${orderId}`)).toMatchObject({ state: 'reversed' });
   });
 
   it('impact partial refunds out of order: the older one re-sends the highest refunded total, the amount never goes back up', async () => {

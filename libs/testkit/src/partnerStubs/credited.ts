@@ -4,7 +4,7 @@
  * that were not deleted, a webhook receiver's distinct webhook-ids). Pure functions over the
  * stubs' recorded state, so the reconciliation can compare them with Stripe's amounts.
  */
-import { currencyExponent } from '@sas/contracts';
+import { currencyExponent, impactOrderIdOf } from '@sas/contracts';
 import type { ImpactAction, ImpactSubmission } from '../impactStub.js';
 import type { PartnerstackTransaction } from './partnerstackStub.js';
 
@@ -23,8 +23,16 @@ export interface CreditedOrder {
 /** A decimal amount as the partner holds it, back in minor units (impact works in decimals). */
 export const decimalToMinor = (amount: number, currency: string): number => Math.round(amount * 10 ** currencyExponent(currency));
 
-/** impact.com: one action per tracker + OrderId; its amount after PUTs, 0 once reversed (DELETE). */
-export const impactCredited = (submissions: readonly ImpactSubmission[], actions: ReadonlyMap<string, ImpactAction>): CreditedOrder[] => {
+/**
+ * impact.com: one action per tracker + OrderId; its amount after PUTs, 0 once reversed (DELETE).
+ * impact's OrderId is at most 64 characters (impactOrderIdOf), so a longer Stripe order id is
+ * credited under a shortened one: given the Stripe order ids, each is reported under its own.
+ */
+export const impactCredited = (
+  submissions: readonly ImpactSubmission[], actions: ReadonlyMap<string, ImpactAction>, stripeOrderIds: Iterable<string> = [],
+): CreditedOrder[] => {
+  const stripeIdOf = new Map<string, string>();
+  for (const id of stripeOrderIds) stripeIdOf.set(impactOrderIdOf(id), id);
   const currencyOf = new Map<string, string>();
   for (const s of submissions) if (s.accepted && s.fields.OrderId && !currencyOf.has(s.fields.OrderId)) currencyOf.set(s.fields.OrderId, s.fields.CurrencyCode ?? '');
   const byOrder = new Map<string, { net: number; credits: number }>();
@@ -35,7 +43,9 @@ export const impactCredited = (submissions: readonly ImpactSubmission[], actions
     o.net += action.state === 'reversed' ? 0 : decimalToMinor(action.amount, currencyOf.get(orderId) ?? 'USD');
     byOrder.set(orderId, o);
   }
-  return [...byOrder].map(([orderId, o]) => ({ orderId, currency: currencyOf.get(orderId) ?? '', netMinor: o.net, saleCredits: o.credits, doubleRefunds: 0 }));
+  return [...byOrder].map(([orderId, o]) => ({
+    orderId: stripeIdOf.get(orderId) ?? orderId, currency: currencyOf.get(orderId) ?? '', netMinor: o.net, saleCredits: o.credits, doubleRefunds: 0,
+  }));
 };
 
 /** PartnerStack: the order's transaction (key = order id) and its negative refund transactions (`<order>:refund:<re_…>`), minus deleted ones. */

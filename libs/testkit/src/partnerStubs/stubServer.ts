@@ -68,8 +68,14 @@ export class CreditBook {
   }
 }
 
+/** The 429 a stub answers when a fault injects one: Retry-After unless the partner documents other headers. */
+export type RateLimitedReply = (retryAfterSec: number) => StubReply;
+const retryAfterReply: RateLimitedReply = (sec) => ({ status: 429, body: { message: 'rate limit exceeded' }, headers: { 'retry-after': String(sec) } });
+
 /** An HTTP server for one partner stub, with fault injection in front of the partner logic. */
-export const startStubServer = async (handle: (r: StubRequest) => StubReply | Promise<StubReply>, initialFaults: Faults = {}) => {
+export const startStubServer = async (
+  handle: (r: StubRequest) => StubReply | Promise<StubReply>, initialFaults: Faults = {}, rateLimited: RateLimitedReply = retryAfterReply,
+) => {
   let faults: Faults = initialFaults;
   const startedAt = Date.now();
   const stats: StubStats = { requests: 0, faults5xx: 0, faults429: 0, timeouts: 0 };
@@ -89,7 +95,7 @@ export const startStubServer = async (handle: (r: StubRequest) => StubReply | Pr
     const inStorm = faults.stormEveryMs && faults.stormMs ? (Date.now() - startedAt) % faults.stormEveryMs < faults.stormMs : false;
     if (inStorm || Math.random() < (faults.rateLimitRate ?? 0)) {
       stats.faults429++;
-      return send({ status: 429, body: { message: 'rate limit exceeded' }, headers: { 'retry-after': retryAfter } });
+      return send(rateLimited(faults.retryAfterSec ?? 1));
     }
     if (Math.random() < (faults.errorRate ?? 0)) {
       stats.faults5xx++;

@@ -51,7 +51,12 @@ export const createHttpSender = (p: { timeoutMs: number; maxSocketsOf: (destinat
           res.on('end', () => {
             clearTimeout(timer);
             const ra = res.headers['retry-after'];
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: Array.isArray(ra) ? ra[0] ?? null : ra ?? null });
+            const reset = res.headers['x-ratelimit-reset'];
+            resolve({
+              status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'),
+              retryAfter: Array.isArray(ra) ? ra[0] ?? null : ra ?? null,
+              rateLimitReset: Array.isArray(reset) ? reset[0] ?? null : reset ?? null,
+            });
           });
           res.on('error', (err) => {
             clearTimeout(timer);

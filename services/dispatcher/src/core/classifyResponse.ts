@@ -3,6 +3,8 @@ export interface PartnerAnswer {
   readonly status: number;
   readonly body: string;
   readonly retryAfter: string | null;
+  /** X-RateLimit-Reset (impact answers a 429 with it, not with Retry-After). */
+  readonly rateLimitReset?: string | null;
 }
 
 /** What a partner's answer means for the ledger and for retrying. */
@@ -56,4 +58,23 @@ export const retryAfterMs = (header: string | null, nowMs: number): number | nul
   if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
   const at = Date.parse(header);
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+};
+
+/**
+ * X-RateLimit-Reset → milliseconds from now. impact describes it as the seconds until the limit
+ * resets, while its own example value (1487332519) is a Unix time
+ * (integrations.impact.com/impact-brand/reference/rate-limits): a value past 10^9 (2001) is read
+ * as a Unix time in seconds, anything smaller as seconds from now.
+ */
+const UNIX_TIME_FROM = 1_000_000_000;
+export const rateLimitResetMs = (header: string | null | undefined, nowMs: number): number | null => {
+  if (!header || !/^\d+(\.\d+)?$/.test(header.trim())) return null;
+  const v = Number(header);
+  return v >= UNIX_TIME_FROM ? Math.max(0, v * 1000 - nowMs) : v * 1000;
+};
+
+/** How long a partner asked us to wait: the later of Retry-After and X-RateLimit-Reset. */
+export const partnerWaitMs = (a: PartnerAnswer, nowMs: number): number | null => {
+  const waits = [retryAfterMs(a.retryAfter, nowMs), rateLimitResetMs(a.rateLimitReset, nowMs)].filter((w): w is number => w !== null);
+  return waits.length > 0 ? Math.max(...waits) : null;
 };

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { aConversion, aDestination } from './testConversion.js';
 import { actionOf, isFullRefund } from './dispatchAction.js';
 import { decideRetry } from './retrySchedule.js';
-import { fullBucket, msUntilToken, rateLimitOf, takeTokens } from './rateLimit.js';
+import { fullBucket, msUntilToken, partnerDefaultRatePerSec, rateLimitOf, takeTokens } from './rateLimit.js';
 import { admit, closedBreaker, recordResult, type Breaker } from './circuitBreaker.js';
 import { buildRequest, inDoubtNote, partnerDedupes, planDispatch, redactRequest } from './buildRequest.js';
-import { classifyResponse, retryAfterMs } from './classifyResponse.js';
+import { classifyResponse, partnerWaitMs, retryAfterMs } from './classifyResponse.js';
 import { isUnsendable, type PartnerRequest } from './partnerRequest.js';
 
 describe('actionOf: the ledger action key', () => {
@@ -47,9 +47,30 @@ describe('decideRetry: full jitter, Retry-After, end of schedule', () => {
   ])('Retry-After $header → $then ms', ({ header, then }) => expect(retryAfterMs(header, Date.parse('2026-11-25T12:00:00Z'))).toBe(then));
 });
 
+// Issue 14 item 9: impact answers a 429 with X-RateLimit-Reset, described as seconds until the
+// reset with a Unix time as its example (integrations.impact.com/impact-brand/reference/rate-limits).
+describe('partner wait', () => {
+  const now = Date.parse('2026-11-25T12:00:00Z');
+  it.each([
+    { name: 'X-RateLimit-Reset in seconds', a: { retryAfter: null, rateLimitReset: '30' }, then: 30_000 },
+    { name: 'X-RateLimit-Reset as a Unix time', a: { retryAfter: null, rateLimitReset: String(now / 1000 + 90) }, then: 90_000 },
+    { name: 'X-RateLimit-Reset already past', a: { retryAfter: null, rateLimitReset: String(now / 1000 - 5) }, then: 0 },
+    { name: 'the later of both headers', a: { retryAfter: '5', rateLimitReset: '20' }, then: 20_000 },
+    { name: 'Retry-After alone', a: { retryAfter: '5' }, then: 5_000 },
+    { name: 'an unreadable reset', a: { retryAfter: null, rateLimitReset: 'soon' }, then: null },
+    { name: 'neither', a: { retryAfter: null, rateLimitReset: null }, then: null },
+  ])('$name → $then ms', ({ a, then }) => expect(partnerWaitMs({ status: 429, body: '', ...a }, now)).toBe(then));
+});
+
 describe('token bucket', () => {
-  it('impact\'s default (1,000 an hour) allows a small burst, then one every 3.6 s', () => {
-    const l = rateLimitOf({}, 1000 / 3600);
+  it.each([
+    { type: 'impact', then: 50 }, // conversions are not limited (reference/rate-limits): the dispatcher's default, not 1,000/h
+    { type: 'everflow', then: 30 },
+    { type: 'webhook', then: 50 },
+  ])('default rate of $type: $then a second', ({ type, then }) => expect(partnerDefaultRatePerSec(type, 50)).toBe(then));
+
+  it('an hourly limit (rateLimitPerHour 1,000) allows a small burst, then one every 3.6 s', () => {
+    const l = rateLimitOf({ rateLimitPerHour: 1000 }, 50);
     expect(l.burst).toBe(17);
     let b = fullBucket(l, 0);
     const first = takeTokens(b, l, 0, 100);
@@ -106,8 +127,9 @@ describe('planDispatch and dry runs', () => {
       then: { skip: 'impact: refund of a subscription_update invoice, whose sale is not sent (otherInvoiceSales: skip)' } },
     { name: 'its refund, other invoices on the first-sale tracker', c: aConversion({ kind: 'REFUND_FULL', saleReason: 'subscription_update', refundId: 're_1' }), choice: 'firstSaleTracker',
       then: { action: 'refund', actionKey: 'refund:re_1', needsEmail: false } },
+    // A sale asks for the plain email: impact's CustomerEmail is its SHA-1 (issue 14 item 6).
     { name: 'a misspelt choice (planned, then unsendable at build)', c: aConversion({ kind: 'SALE_OTHER', saleReason: 'manual' }), choice: 'recurring',
-      then: { action: 'credit', actionKey: 'credit', needsEmail: false } },
+      then: { action: 'credit', actionKey: 'credit', needsEmail: true } },
   ] as const)('impact otherInvoiceSales $choice: $name', ({ c, choice, then }) => {
     const d = aDestination('impact', { ...impactSettings, otherInvoiceSales: choice }, { authToken: 't' });
     expect(planDispatch(c, d)).toEqual(then);

@@ -29,6 +29,17 @@ export const msUntilToken = (b: Bucket, l: RateLimit, now: number): number => {
   return r.tokens >= 1 ? 0 : Math.ceil(((1 - r.tokens) * 1000) / l.ratePerSec);
 };
 
+/**
+ * A partner's default rate, where it documents one: Everflow 30 requests a second. impact's
+ * 1,000 requests an hour does not apply to conversions, which are not limited
+ * (integrations.impact.com/impact-brand/reference/rate-limits): throttling sales to 1,000/h
+ * would delay them for nothing, so impact gets the dispatcher's default and its Actions calls
+ * (refunds, limited by the default 1,000/h) are slowed by the 429s and X-RateLimit-Reset impact
+ * answers with. A destination can still set rateLimitPerHour.
+ */
+const PARTNER_DEFAULT_RATE_PER_SEC: Partial<Record<string, number>> = { everflow: 30 };
+export const partnerDefaultRatePerSec = (type: string, fallbackPerSec: number): number => PARTNER_DEFAULT_RATE_PER_SEC[type] ?? fallbackPerSec;
+
 /** Rate from destination settings: rateLimitPerSecond, or rateLimitPerHour; else the partner's default. */
 export const rateLimitOf = (settings: Readonly<Record<string, unknown>>, fallbackPerSec: number): RateLimit => {
   const perSec = typeof settings.rateLimitPerSecond === 'number' ? settings.rateLimitPerSecond
@@ -37,7 +48,7 @@ export const rateLimitOf = (settings: Readonly<Record<string, unknown>>, fallbac
   const ratePerSec = perSec > 0 ? perSec : fallbackPerSec;
   const burst = typeof settings.rateLimitBurst === 'number' && settings.rateLimitBurst >= 1
     ? settings.rateLimitBurst
-    // Per-second limits: a second's worth. Hourly limits (impact: 1,000/h): a minute's worth.
+    // Per-second limits: a second's worth. Hourly limits (a rateLimitPerHour setting): a minute's worth.
     : ratePerSec >= 1 ? Math.min(Math.ceil(ratePerSec), 1000) : Math.max(1, Math.ceil(ratePerSec * 60));
   return { ratePerSec, burst };
 };

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import {
-  DEFAULT_OTHER_INVOICE_SALES, OTHER_INVOICE_SALES, OtherInvoiceSalesChoices, saleKindOfBillingReason, toDecimalString,
-  type Conversion, type ConversionKind, type LineItem, type OtherInvoiceSales,
+  CUSTOMER_EMAIL_HASH, CustomerEmailHashChoices, DEFAULT_CUSTOMER_EMAIL_HASH, DEFAULT_OTHER_INVOICE_SALES, OTHER_INVOICE_SALES,
+  OtherInvoiceSalesChoices, impactOrderIdOf, saleKindOfBillingReason, toDecimalString,
+  type Conversion, type ConversionKind, type CustomerEmailHash, type OtherInvoiceSales,
 } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund } from '../dispatchAction.js';
@@ -22,32 +24,63 @@ const clickOf = (c: Conversion, d: Destination): string | null => clickIdFor(c.a
 const DEFAULT_BASE_URL = 'https://api.impact.com';
 
 /**
- * Items numbered from 1. impact multiplies ItemPrice by ItemQuantity, so ItemPrice{i} is the
- * unit price only when quantity × unit equals the line's amount; otherwise (proration,
- * line discounts) ItemSubTotal{i} carries the line's amount. Never both for one item.
+ * The action's one item. Stripe refunds an amount, never an item, and impact documents a partial
+ * refund only as an item-level update (Sku, Quantity, Reason=ORDER_UPDATE, Amount = the item's
+ * new value: integrations.impact.com/impact-brand/reference/update-an-action-item). So a sale is
+ * credited as ONE item whose Sku a refund can name without knowing the sale's lines: `Subscription`
+ * for invoices (seed 000's Sku), `Order` for one-time checkouts. Quantity 1, so the item's Amount
+ * is the action's amount. The price of this choice: impact does not see the order's products.
  */
-const itemFields = (items: readonly LineItem[], c: Conversion, skuOf: (l: LineItem) => string): Record<string, string> => {
-  const fields: Record<string, string> = {};
-  items.forEach((l, idx) => {
-    const i = idx + 1;
-    fields[`ItemSku${i}`] = skuOf(l);
-    if (l.description) fields[`ItemCategory${i}`] = l.description;
-    fields[`ItemQuantity${i}`] = String(l.quantity);
-    if (l.quantity > 0 && l.unitAmountMinor * l.quantity === l.amountMinor) {
-      fields[`ItemPrice${i}`] = toDecimalString(l.unitAmountMinor, c.currency);
-    } else {
-      fields[`ItemSubTotal${i}`] = toDecimalString(l.amountMinor, c.currency);
-    }
-  });
-  return fields;
+export const actionItemSku = (saleKind: ConversionKind): string => (saleKind === 'SALE_ONE_TIME' ? 'Order' : 'Subscription');
+
+/**
+ * What the sale credits: the lines' amounts, which are already net of line and order discounts
+ * (the mapper's lineItemsOf, checkout and invoice), before tax; without lines, the amount net of
+ * tax. OrderDiscount is NOT sent with it: impact subtracts OrderDiscount from the total, or
+ * proportionally from the items (integrations.impact.com/impact-brand/docs/order-level-data),
+ * which would count the discount twice. One basis: net items, no OrderDiscount.
+ */
+export const saleCreditedMinor = (c: Conversion): number =>
+  c.lineItems.length > 0 ? c.lineItems.reduce((sum, l) => sum + l.amountMinor, 0) : c.amountMinor - c.taxMinor;
+
+/**
+ * The action's new total after a partial refund. The basis of this number is owned by the
+ * refund-basis work (issue 14 item 3): kept here, in one small function, so it changes in one place.
+ */
+export const refundedActionTotalMinor = (c: Conversion): number | null =>
+  c.orderAmountMinor === null || c.refundedTotalMinor === null ? null : c.orderAmountMinor - c.refundedTotalMinor;
+
+const itemFields = (c: Conversion): Record<string, string> => {
+  const only = c.lineItems.length === 1 ? c.lineItems[0] : undefined;
+  return {
+    ItemSku1: actionItemSku(c.kind),
+    ...(only?.description ? { ItemCategory1: only.description } : {}),
+    ItemQuantity1: '1',
+    // ItemSubTotal, never ItemPrice with it (integrations.impact.com/impact-brand/docs/item-level-data).
+    ItemSubTotal1: toDecimalString(saleCreditedMinor(c), c.currency),
+  };
 };
 
-/** A conversion without line items still tells impact its amount, net of tax. */
-const itemsOf = (c: Conversion): readonly LineItem[] =>
-  c.lineItems.length > 0
-    ? c.lineItems
-    : [{ sku: 'Subscription', description: null, productId: null, priceId: null, quantity: 1,
-         unitAmountMinor: c.amountMinor - c.taxMinor, amountMinor: c.amountMinor - c.taxMinor }];
+/**
+ * CustomerEmail as impact matches it: raw, SHA-1 or impact's HMAC, SHA-256 not among them
+ * (integrations.impact.com/impact-brand/docs/impactcom-customer-email-hashing-explained). The
+ * stream's emailSha256 is never sent; with `sha1` the plain email comes from the attribution store.
+ */
+const customerEmailHashOf = (d: Destination): CustomerEmailHash => {
+  const v = d.settings[CUSTOMER_EMAIL_HASH];
+  if (v === undefined || v === null) return DEFAULT_CUSTOMER_EMAIL_HASH;
+  if (typeof v === 'string' && (CustomerEmailHashChoices as readonly string[]).includes(v)) return v as CustomerEmailHash;
+  throw new DestinationConfigError(`destination ${d.id}: setting "${CUSTOMER_EMAIL_HASH}" must be one of ${CustomerEmailHashChoices.join(', ')} (impact documents raw, SHA-1 and HMAC emails, not SHA-256)`);
+};
+
+/** impact's SHA-1 of an email: lower-cased and trimmed first, as the stream's SHA-256 is. */
+export const impactEmailSha1 = (email: string): string => createHash('sha1').update(email.trim().toLowerCase(), 'utf8').digest('hex');
+
+const isSale = (c: Conversion): boolean =>
+  c.kind === 'SALE_FIRST' || c.kind === 'SALE_RECURRING' || c.kind === 'SALE_OTHER' || c.kind === 'SALE_ONE_TIME';
+
+/** Never throws (it runs before the build): a misspelt setting asks for the email, and the build dead-letters it naming the field. */
+const needsEmail = (c: Conversion, d: Destination): boolean => isSale(c) && d.settings[CUSTOMER_EMAIL_HASH] !== 'off';
 
 const baseOf = (d: Destination): string => trimSlash(optionalSetting(d.settings, 'baseUrl') ?? DEFAULT_BASE_URL);
 
@@ -152,22 +185,20 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
   }
 };
 
-const conversionRequest = (c: Conversion, d: Destination, tracker: string, sid: string, token: string): PartnerRequest => {
-  const isSubscription = c.kind !== 'SALE_ONE_TIME';
+const conversionRequest = (c: Conversion, d: Destination, tracker: string, sid: string, token: string, email: string | null): PartnerRequest => {
   const clickId = clickOf(c, d);
+  const emailHash = customerEmailHashOf(d);
   const fields: Record<string, string> = {
     CampaignId: requireSetting(d.settings, 'campaignId', d.id),
     EventTypeId: tracker,
-    OrderId: c.orderId,
+    OrderId: impactOrderIdOf(c.orderId),
     EventDate: new Date(c.occurredAt).toISOString(),
     CurrencyCode: c.currency.toUpperCase(),
     ...(clickId ? { ClickId: clickId } : {}),
     ...(c.customerId ? { CustomerId: c.customerId } : {}),
-    // impact rejects plain-text emails; the stream carries only the SHA-256.
-    ...(c.attribution.emailSha256 ? { CustomerEmail: c.attribution.emailSha256 } : {}),
+    ...(emailHash === 'sha1' && email ? { CustomerEmail: impactEmailSha1(email) } : {}),
     ...(c.attribution.promoCode ? { OrderPromoCode: c.attribution.promoCode } : {}),
-    ...(c.discountMinor > 0 ? { OrderDiscount: toDecimalString(c.discountMinor, c.currency) } : {}),
-    ...itemFields(itemsOf(c), c, (l) => (isSubscription ? 'Subscription' : l.productId ?? l.sku)),
+    ...itemFields(c),
   };
   return {
     action: 'credit',
@@ -179,25 +210,31 @@ const conversionRequest = (c: Conversion, d: Destination, tracker: string, sid: 
 };
 
 /**
- * Refunds go through the Actions API on the action (ActionTrackerId + OrderId): a full refund
- * reverses it (DELETE with a DispositionCode), a partial one sets its new total (PUT with
- * Amount and Reason). A new total, not a delta, so sending it again changes nothing.
+ * Refunds go through the Actions API on the action (ActionTrackerId + OrderId), as impact
+ * documents each: a full refund reverses it (DELETE with a DispositionCode, form body:
+ * integrations.impact.com/impact-brand/reference/reverse-an-action); a partial one updates the
+ * action's one item (PUT with Sku, Quantity, Reason=ORDER_UPDATE and Amount, the item's new value:
+ * integrations.impact.com/impact-brand/reference/update-an-action-item). The action-level update
+ * (update-an-action) takes a DispositionCode and no Amount, so it cannot lower the amount. A new
+ * value, not a delta, so sending it again changes nothing.
  */
 const refundRequest = (c: Conversion, d: Destination, tracker: string, sid: string, token: string): BuildResult => {
   const url = `${baseOf(d)}/Advertisers/${encodeURIComponent(sid)}/Actions`;
-  const target = { ActionTrackerId: tracker, OrderId: c.orderId };
+  const target = { ActionTrackerId: tracker, OrderId: impactOrderIdOf(c.orderId) };
   if (isFullRefund(c)) {
-    const q = new URLSearchParams({ ...target, DispositionCode: optionalSetting(d.settings, 'dispositionCode') ?? 'ITEM_RETURNED' });
-    return { action: 'refund', method: 'DELETE', url: `${url}?${q.toString()}`, headers: headersOf(sid, token, false), body: null };
+    const form = new URLSearchParams({ ...target, DispositionCode: optionalSetting(d.settings, 'dispositionCode') ?? 'ITEM_RETURNED' });
+    return { action: 'refund', method: 'DELETE', url, headers: headersOf(sid, token, true), body: form.toString() };
   }
-  if (c.orderAmountMinor === null || c.refundedTotalMinor === null) {
+  const newTotal = refundedActionTotalMinor(c);
+  if (newTotal === null) {
     return { invalid: 'impact: a partial refund needs orderAmountMinor and refundedTotalMinor to set the new Amount' };
   }
   const fields = {
     ...target,
-    Amount: toDecimalString(c.orderAmountMinor - c.refundedTotalMinor, c.currency),
-    CurrencyCode: c.currency.toUpperCase(),
-    Reason: optionalSetting(d.settings, 'refundReason') ?? 'OTHER', // seed 000: Reason OTHER
+    Sku: actionItemSku(refundedSaleKind(c)),
+    Quantity: '1',
+    Amount: toDecimalString(newTotal, c.currency),
+    Reason: 'ORDER_UPDATE',
   };
   return { action: 'refund', method: 'PUT', url, headers: headersOf(sid, token, true), body: new URLSearchParams(fields).toString() };
 };
@@ -206,7 +243,7 @@ const refundRequest = (c: Conversion, d: Destination, tracker: string, sid: stri
  * impact.com (seeds 000/001): Conversions API form POST with Basic AccountSID:AuthToken for
  * sales; Actions API for refunds.
  */
-export const impactRequest = (c: Conversion, d: Destination, _ctx?: BuildContext): BuildResult => {
+export const impactRequest = (c: Conversion, d: Destination, ctx?: BuildContext): BuildResult => {
   const skip = skipReason(c, d);
   if (skip) return { skip };
   const sid = requireSetting(d.settings, 'accountSid', d.id);
@@ -217,7 +254,7 @@ export const impactRequest = (c: Conversion, d: Destination, _ctx?: BuildContext
   const kind = trackerKindOf(isRefund ? refundedSaleKind(c) : c.kind, d);
   if (kind === null) return { skip: notSentOther(c) }; // skipReason says so too; kept for a direct build
   const tracker = trackerOf(kind, d);
-  return isRefund ? refundRequest(c, d, tracker, sid, token) : conversionRequest(c, d, tracker, sid, token);
+  return isRefund ? refundRequest(c, d, tracker, sid, token) : conversionRequest(c, d, tracker, sid, token, ctx?.email ?? null);
 };
 
 /**
@@ -258,7 +295,7 @@ const followRequest = (uri: string, d: Destination, action: PartnerRequest['acti
 
 export const impactAdapter: PartnerAdapter = {
   skipReason,
-  needsEmail: () => false,
+  needsEmail,
   build: impactRequest,
   classify,
   // Actions API PUT: Amount is the new total, so an older partial refund must never follow a newer one.

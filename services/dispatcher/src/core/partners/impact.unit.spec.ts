@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NO_SOURCED_CLICKS, saleKindOfBillingReason, type Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
-import { impactRequest } from './impact.js';
+import { createHash } from 'node:crypto';
+import { impactAdapter, impactRequest } from './impact.js';
 import { DestinationConfigError, isSkip, isUnsendable, type PartnerRequest } from '../partnerRequest.js';
 
 const conversion = (o: Partial<Conversion> = {}): Conversion => ({
@@ -30,15 +31,15 @@ const formOf = (r: ReturnType<typeof impactRequest>) => {
 
 describe('impactRequest', () => {
   it('sends the seed 000 subscription mapping as a form POST with Basic SID:token', () => {
-    const r = impactRequest(conversion(), destination()) as PartnerRequest;
+    const r = impactRequest(conversion(), destination(), { nowMs: 0, email: ' Ada@Example.com ' }) as PartnerRequest;
     expect(r).toMatchObject({
       action: 'credit', method: 'POST', url: 'https://impact.test/Advertisers/IRsid/Conversions',
       headers: { authorization: `Basic ${Buffer.from('IRsid:tok').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(formOf(r)).toEqual({
       CampaignId: '111', EventTypeId: '222', ClickId: 'IRclk', OrderId: 'in_123', EventDate: '2025-11-24T16:00:00.000Z',
-      CustomerId: 'cus_9', CurrencyCode: 'USD', CustomerEmail: 'a'.repeat(64),
-      ItemSku1: 'Subscription', ItemCategory1: 'Pro plan', ItemQuantity1: '1', ItemPrice1: '49.00',
+      CustomerId: 'cus_9', CurrencyCode: 'USD', CustomerEmail: createHash('sha1').update('ada@example.com').digest('hex'),
+      ItemSku1: 'Subscription', ItemCategory1: 'Pro plan', ItemQuantity1: '1', ItemSubTotal1: '49.00',
     });
   });
 
@@ -63,40 +64,93 @@ describe('impactRequest', () => {
   ])('prices $amount minor units of $currency as $then', ({ currency, amount, then }) => {
     const c = conversion({ currency, amountMinor: amount, lineItems: [{ sku: 's', description: null, productId: null, priceId: null, quantity: 1, unitAmountMinor: amount, amountMinor: amount }] });
     const f = formOf(impactRequest(c, destination()));
-    expect([f.CurrencyCode, f.ItemPrice1]).toEqual([currency, then]);
+    expect([f.CurrencyCode, f.ItemSubTotal1]).toEqual([currency, then]);
   });
 
   // The seed sends ItemPrice1 = amount_paid with ItemQuantity1 = quantity: impact multiplies them,
-  // so a 3-seat invoice would be credited three times its amount.
-  it('sends quantity with the unit price, so impact credits quantity × unit = what was paid', () => {
+  // so a 3-seat invoice would be credited three times its amount. One item of quantity 1 whose
+  // subtotal is what was paid (net of tax) cannot be multiplied.
+  it('a 3-seat invoice is one item of quantity 1 carrying the line amount, never price × quantity', () => {
     const c = conversion({ amountMinor: 14_700, lineItems: [{ sku: 's', description: '3 seats', productId: null, priceId: null, quantity: 3, unitAmountMinor: 4_900, amountMinor: 14_700 }] });
     const f = formOf(impactRequest(c, destination()));
-    expect([f.ItemQuantity1, f.ItemPrice1, f.ItemSubTotal1]).toEqual(['3', '49.00', undefined]);
+    expect([f.ItemQuantity1, f.ItemSubTotal1, f.ItemPrice1]).toEqual(['1', '147.00', undefined]);
   });
 
-  it('sends ItemSubTotal (never both) when the line is not quantity × unit (prorations, discounts)', () => {
-    const c = conversion({ amountMinor: 1_633, lineItems: [{ sku: 's', description: 'Remaining time', productId: null, priceId: null, quantity: 1, unitAmountMinor: 4_900, amountMinor: 1_633 }] });
-    const f = formOf(impactRequest(c, destination()));
-    expect([f.ItemSubTotal1, f.ItemPrice1]).toEqual(['16.33', undefined]);
-  });
-
-  it('numbers several items from 1', () => {
-    const item = { sku: 's', description: null, productId: 'prod_x', priceId: null, quantity: 1, unitAmountMinor: 100, amountMinor: 100 };
-    const f = formOf(impactRequest(conversion({ kind: 'SALE_ONE_TIME', lineItems: [item, { ...item, productId: 'prod_y' }] }), destination()));
-    expect([f.ItemSku1, f.ItemSku2, f.ItemPrice1, f.ItemPrice2, f.ItemSku3]).toEqual(['prod_x', 'prod_y', '1.00', '1.00', undefined]);
+  // Issue 14 item 3: impact documents a partial refund only as an item-level update naming a Sku
+  // (integrations.impact.com/impact-brand/reference/update-an-action-item), and Stripe refunds
+  // amounts, not items: the sale is one item a refund can name.
+  it('several lines are one item (Sku Order for a checkout) carrying their sum, so a refund can name it', () => {
+    const item = { sku: 's', description: 'x', productId: 'prod_x', priceId: null, quantity: 1, unitAmountMinor: 100, amountMinor: 100 };
+    const f = formOf(impactRequest(conversion({ kind: 'SALE_ONE_TIME', lineItems: [item, { ...item, productId: 'prod_y', amountMinor: 250 }] }), destination()));
+    expect([f.ItemSku1, f.ItemQuantity1, f.ItemSubTotal1, f.ItemCategory1, f.ItemSku2]).toEqual(['Order', '1', '3.50', undefined, undefined]);
   });
 
   it('falls back to one item with the amount net of tax when the invoice had no lines', () => {
     const f = formOf(impactRequest(conversion({ amountMinor: 1_200, taxMinor: 200, lineItems: [] }), destination()));
-    expect([f.ItemSku1, f.ItemQuantity1, f.ItemPrice1]).toEqual(['Subscription', '1', '10.00']);
+    expect([f.ItemSku1, f.ItemQuantity1, f.ItemSubTotal1]).toEqual(['Subscription', '1', '10.00']);
   });
 
-  it('adds promo code and discount when present, omits absent optional fields', () => {
+  // Issue 14 item 2: the lines are already net of discounts (the mapper's lineItemsOf), and impact
+  // subtracts OrderDiscount from the total or proportionally from the items
+  // (integrations.impact.com/impact-brand/docs/order-level-data): sending both counted it twice.
+  it('a discounted order is credited on its net lines alone: no OrderDiscount beside them', () => {
+    const c = conversion({
+      amountMinor: 4_400, discountMinor: 1_000, taxMinor: 400,
+      lineItems: [{ sku: 'price_1', description: 'Pro plan', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 5_000, amountMinor: 4_000 }],
+    });
+    const f = formOf(impactRequest(c, destination()));
+    expect(f).not.toHaveProperty('OrderDiscount');
+    expect(f.ItemSubTotal1).toBe('40.00');
+  });
+
+  it('adds the promo code when present, omits absent optional fields', () => {
     const c = conversion({ discountMinor: 500, attribution: { ...NO_SOURCED_CLICKS, clickId: null, partnerKey: null, customerKey: null, promoCode: 'SPRING', emailSha256: null, productKey: null } });
     const f = formOf(impactRequest(c, destination()));
-    expect(f).toMatchObject({ OrderPromoCode: 'SPRING', OrderDiscount: '5.00' });
+    expect(f).toMatchObject({ OrderPromoCode: 'SPRING' });
     expect(f).not.toHaveProperty('ClickId');
     expect(f).not.toHaveProperty('CustomerEmail');
+  });
+
+  // Issue 14 item 6: impact matches CustomerEmail raw, as SHA-1 or as its HMAC; SHA-256 is not
+  // documented (integrations.impact.com/impact-brand/docs/impactcom-customer-email-hashing-explained).
+  it.each([
+    { name: 'default: SHA-1 of the stored email, lower-cased and trimmed', settings: {}, email: 'Ada@Example.com ', then: createHash('sha1').update('ada@example.com').digest('hex') },
+    { name: 'sha1 without a stored email: none, never the stream\'s SHA-256', settings: { customerEmailHash: 'sha1' }, email: null, then: undefined },
+    { name: 'off: none', settings: { customerEmailHash: 'off' }, email: 'ada@example.com', then: undefined },
+  ])('CustomerEmail, $name', ({ settings, email, then }) => {
+    const f = formOf(impactRequest(conversion(), destination(settings), { nowMs: 0, email }));
+    expect(f.CustomerEmail).toBe(then);
+    expect(Object.values(f)).not.toContain('a'.repeat(64));
+  });
+
+  it('asks for the plain email for sales unless CustomerEmail is off, never for refunds', () => {
+    expect(impactAdapter.needsEmail(conversion(), destination())).toBe(true);
+    expect(impactAdapter.needsEmail(conversion(), destination({ customerEmailHash: 'off' }))).toBe(false);
+    expect(impactAdapter.needsEmail(conversion({ kind: 'REFUND_PARTIAL' }), destination())).toBe(false);
+  });
+
+  it('a hashing impact does not document is a config error naming the field and the rule', () => {
+    expect(() => impactRequest(conversion(), destination({ customerEmailHash: 'sha256' }), { nowMs: 0, email: 'a@b.c' }))
+      .toThrow(/"customerEmailHash" must be one of sha1, off \(impact documents raw, SHA-1 and HMAC emails, not SHA-256\)/);
+  });
+
+  // Issue 14 item 8: OrderId is a STRING(64) (integrations.impact.com/impact-brand/docs/order-level-data);
+  // Stripe's own Checkout Session example id is 66 characters (docs.stripe.com/api/checkout/sessions/object).
+  const longSession = 'cs_test_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6A7B8C9D0';
+  it('a 66-character Checkout Session id becomes a 64-character OrderId, the same for its sale, partial refund and reversal', () => {
+    expect(longSession.length).toBeGreaterThanOrEqual(66);
+    const sale = formOf(impactRequest(conversion({ kind: 'SALE_ONE_TIME', orderId: longSession, subscriptionId: null, saleReason: null }), destination()));
+    const partial = formOf(impactRequest(conversion({ kind: 'REFUND_PARTIAL', orderId: longSession, subscriptionId: null, saleReason: null, refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 1_000 }), destination()));
+    const full = formOf(impactRequest(conversion({ kind: 'REFUND_FULL', orderId: longSession, subscriptionId: null, saleReason: null, refundId: 're_2', orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }), destination()));
+    expect(sale.OrderId!.length).toBe(64);
+    expect(sale.OrderId!.startsWith(longSession.slice(0, 23))).toBe(true);
+    expect([partial.OrderId, full.OrderId]).toEqual([sale.OrderId, sale.OrderId]);
+    expect(sale.OrderId).not.toBe(formOf(impactRequest(conversion({ kind: 'SALE_ONE_TIME', orderId: `${longSession}x` }), destination())).OrderId);
+  });
+
+  it('an order id of 64 characters or fewer is sent unchanged', () => {
+    const id = `cs_${'x'.repeat(61)}`;
+    expect(formOf(impactRequest(conversion({ orderId: id }), destination())).OrderId).toBe(id);
   });
 
   it.each([
@@ -119,32 +173,37 @@ describe('impactRequest', () => {
     {
       name: 'full refund of a first invoice → DELETE on the first-subscription tracker with a DispositionCode',
       c: refund({ kind: 'REFUND_FULL', saleReason: 'subscription_create', amountMinor: 4_900, refundedTotalMinor: 4_900 }),
-      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: { ActionTrackerId: '222', OrderId: 'in_123', DispositionCode: 'ITEM_RETURNED' }, form: null },
+      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', DispositionCode: 'ITEM_RETURNED' } },
     },
     {
-      name: 'partial refund of a renewal → PUT with the new total and a Reason on the recurring tracker',
+      name: 'partial refund of a renewal → item-level PUT (Sku, Quantity, Amount, Reason ORDER_UPDATE) on the recurring tracker',
       c: refund({ kind: 'REFUND_PARTIAL', saleReason: 'subscription_cycle', amountMinor: 1_000, refundedTotalMinor: 1_000 }),
-      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '333', OrderId: 'in_123', Amount: '39.00', CurrencyCode: 'USD', Reason: 'OTHER' } },
+      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '333', OrderId: 'in_123', Sku: 'Subscription', Quantity: '1', Amount: '39.00', Reason: 'ORDER_UPDATE' } },
     },
     {
       name: 'second partial refund sets the total after both',
       c: refund({ kind: 'REFUND_PARTIAL', refundId: 're_2', saleReason: 'subscription_create', amountMinor: 900, refundedTotalMinor: 1_900 }),
-      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', Amount: '30.00', CurrencyCode: 'USD', Reason: 'OTHER' } },
+      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', Sku: 'Subscription', Quantity: '1', Amount: '30.00', Reason: 'ORDER_UPDATE' } },
     },
     {
       name: 'a partial refund reaching the order amount is a full refund (DELETE)',
       c: refund({ kind: 'REFUND_PARTIAL', refundId: 're_3', amountMinor: 3_000, refundedTotalMinor: 4_900 }),
-      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: { ActionTrackerId: '222', OrderId: 'in_123', DispositionCode: 'ITEM_RETURNED' }, form: null },
+      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', DispositionCode: 'ITEM_RETURNED' } },
     },
     {
       name: 'JPY partial refund: whole yen (the seed\'s centsToDollars would divide by 100)',
       c: refund({ kind: 'REFUND_PARTIAL', currency: 'JPY', orderAmountMinor: 4_900, amountMinor: 900, refundedTotalMinor: 900 }),
-      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', Amount: '4000', CurrencyCode: 'JPY', Reason: 'OTHER' } },
+      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '222', OrderId: 'in_123', Sku: 'Subscription', Quantity: '1', Amount: '4000', Reason: 'ORDER_UPDATE' } },
     },
     {
       name: 'one-time order refund → the one-time tracker',
       c: refund({ kind: 'REFUND_FULL', subscriptionId: null, orderId: 'cs_1', saleReason: null, refundedTotalMinor: 4_900 }),
-      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: { ActionTrackerId: '444', OrderId: 'cs_1', DispositionCode: 'ITEM_RETURNED' }, form: null },
+      then: { method: 'DELETE', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '444', OrderId: 'cs_1', DispositionCode: 'ITEM_RETURNED' } },
+    },
+    {
+      name: 'one-time order partial refund → the Order item on the one-time tracker',
+      c: refund({ kind: 'REFUND_PARTIAL', subscriptionId: null, orderId: 'cs_1', saleReason: null, amountMinor: 900, refundedTotalMinor: 900 }),
+      then: { method: 'PUT', path: '/Advertisers/IRsid/Actions', query: {}, form: { ActionTrackerId: '444', OrderId: 'cs_1', Sku: 'Order', Quantity: '1', Amount: '40.00', Reason: 'ORDER_UPDATE' } },
     },
   ])('$name', ({ c, then }) => {
     const r = impactRequest(c, destination()) as PartnerRequest;
@@ -196,6 +255,16 @@ describe('impactRequest', () => {
       const refunded = refund({ kind: 'REFUND_FULL', saleReason: reason, amountMinor: 4_900, refundedTotalMinor: 4_900 });
       expect(trackerOf(impactRequest(refunded, destination()))).toBe(formOf(impactRequest(sale, destination())).EventTypeId);
     });
+
+  it.each([
+    { name: 'first invoice', sale: { kind: 'SALE_FIRST', saleReason: 'subscription_create' } },
+    { name: 'manual invoice', sale: { kind: 'SALE_OTHER', saleReason: 'manual', subscriptionId: null } },
+    { name: 'checkout', sale: { kind: 'SALE_ONE_TIME', saleReason: null, subscriptionId: null, orderId: 'cs_1' } },
+  ] as const)('a partial refund names the Sku its sale was credited under: $name', ({ sale }) => {
+    const credited = formOf(impactRequest(conversion(sale), destination()));
+    const partial = formOf(impactRequest(refund({ ...sale, kind: 'REFUND_PARTIAL', amountMinor: 1_000, refundedTotalMinor: 1_000 }), destination()));
+    expect([partial.Sku, partial.OrderId]).toEqual([credited.ItemSku1, credited.OrderId]);
+  });
 
   // Issue 15 class 6: seed 001 credits only subscription_create (first-sale tracker) and
   // subscription_cycle (recurring tracker). Every other billing_reason of Stripe's Invoice object
