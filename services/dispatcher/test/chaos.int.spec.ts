@@ -18,7 +18,8 @@ const setup = async (p: { faults?: Faults; tracknow: boolean }) => {
   const prefix = `${uniqueId('chaos')}.`;
   const integrationId = uniqueId('int_');
   const impact = await startImpactStub({ accountSid: 'IRsid', authToken: 'tok', ...(p.faults ? { faults: p.faults } : {}) });
-  const ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec', ...(p.faults ? { faults: p.faults } : {}) });
+  // This test sends sales without customer identities first: the stub's unknown-customer rule is off.
+  const ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec', requireCustomer: false, ...(p.faults ? { faults: p.faults } : {}) });
   const ef = await startEverflowStub({ verificationToken: 'vt', ...(p.faults ? { faults: p.faults } : {}) });
   const wh = await startWebhookStub({ secret: SECRET, ...(p.faults ? { faults: p.faults } : {}) });
   const tn = p.tracknow ? await startTracknowStub(p.faults ? { faults: p.faults } : {}) : null;

@@ -104,7 +104,7 @@ describe('dispatcher', () => {
 
     expect(impact.submissions.filter((s) => s.fields.OrderId === sale.orderId).map((s) => s.errors)).toEqual([[]]);
     expect(impact.credits.get(`10:${sale.orderId}`)).toBe(49);
-    expect(ps.customers.get(customerId)).toEqual({ email, partnerKey: 'pk_1', providerKey: customerId });
+    expect(ps.customers.get(customerId)).toMatchObject({ email, partnerKey: 'pk_1', providerKey: customerId });
     expect(ps.transactions.get(sale.orderId)).toMatchObject({ customer: customerId, amount: 4_900, currency: 'USD', productKey: 'prod_key_1', deleted: false });
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)).toMatchObject({ transactionId: sale.attribution.clickId, amount: 49, reversed: false });
     expect(tn.postbacks.find((q) => q.order_id === sale.orderId)).toMatchObject({ click_id: sale.attribution.clickId, amount: '49.00', currency: 'USD', campaign_id: '5', new_customer: '1' });

@@ -27,15 +27,15 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
 
   it.each([
     { name: 'first invoice → transaction in integer cents, net of tax, key = invoice id', c: aConversion({ amountMinor: 5_880, taxMinor: 980 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: 4_900, currency: 'USD', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: 4_900, currency: 'USD', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'JPY: whole yen, no ×100 (minor unit of a zero-decimal currency)', c: aConversion({ currency: 'JPY', amountMinor: 4_900 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: 4_900, currency: 'JPY', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: 4_900, currency: 'JPY', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'the merchant\'s customer_key and product_key win', c: aConversion({ attribution: { ...aConversion().attribution, customerKey: 'user-42', productKey: 'productXYZ-101' } }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'user-42', amount: 4_900, currency: 'USD', key: 'in_123', product_key: 'productXYZ-101', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'user-42', amount: 4_900, currency: 'USD', key: 'in_123', product_key: 'productXYZ-101', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'customer identity → customer with the plain email from the attribution store', c: aConversion({ kind: 'CUSTOMER_IDENTITY', orderId: 'cus_9' }),
       then: { method: 'POST', path: '/api/v2/customers', body: { customer_key: 'cus_9', email: 'jane@example.com', partner_key: 'pk_1', provider_key: 'cus_9', meta: { stripe_customer_id: 'cus_9' } } } },
     { name: 'partial refund → a negative transaction of its own, keyed by the refund', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 1_000, orderAmountMinor: 4_900, refundedTotalMinor: 1_000 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -1_000, currency: 'USD', key: 'in_123:refund:re_1', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: -1_000, currency: 'USD', key: 'in_123:refund:re_1', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'full refund → the transaction is deleted, as PartnerStack\'s own Stripe integration does', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_2' }),
       then: { method: 'DELETE', path: '/api/v2/transactions/in_123', body: null } },
     { name: 'failed charge (reversal) → deleted, on a destination tracking charges', c: aConversion({ kind: 'REVERSAL', orderId: 'ch_1234' }), dest: byCharge,
@@ -46,9 +46,9 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
       then: { method: 'DELETE', path: '/api/v2/transactions/in_123', body: null } },
     // A DELETE would leave the earlier negative transactions standing (−Σ partials): the rest is one more negative transaction.
     { name: 'the refund completing earlier partial ones → a negative transaction of its own amount, keyed by the refund', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_3', amountMinor: 3_000, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'the same, sent as a partial refund that reaches the order amount', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_3', amountMinor: 3_000, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
   ])('$name', ({ c, then, ...o }) => {
     const r = req(partnerstackRequest(c, ('dest' in o ? o.dest : undefined) ?? d, ctx));
     expect({ method: r.method, path: new URL(r.url).pathname, body: r.body === null ? null : JSON.parse(r.body) }).toEqual(then);
@@ -73,6 +73,24 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
     expect(bodies.every((b) => b.method === 'POST')).toBe(true);
     expect(new Set(bodies.map((b) => b.key)).size).toBe(4);
     expect(bodies.reduce((s, b) => s + b.amount, 0)).toBe(0);
+  });
+
+  // docs.partnerstack.com/reference/post_v2-customers-1 (customer_key = the external key we set) and
+  // post_v2-transactions (customer_external_key = that key; customer_key = PartnerStack's own): one customer, one field.
+  it.each([
+    { name: 'merchant key', attribution: { ...aConversion().attribution, customerKey: 'user-42' } },
+    { name: 'Stripe customer id', attribution: aConversion().attribution },
+  ])('a sale names its customer by the key our identity created it with ($name), in exactly one field', ({ attribution }) => {
+    const identity = jsonOf(partnerstackRequest(aConversion({ kind: 'CUSTOMER_IDENTITY', attribution }), d, ctx));
+    const sale = jsonOf(partnerstackRequest(aConversion({ attribution }), d, ctx));
+    expect(sale.customer_external_key).toBe(identity.customer_key);
+    expect(['customer_key', 'customer_external_key', 'customer_email'].filter((k) => k in sale)).toEqual(['customer_external_key']);
+  });
+
+  it('no customer id or key: the customer is named by customer_email alone', () => {
+    const sale = jsonOf(partnerstackRequest(aConversion({ customerId: null }), d, ctx));
+    expect(['customer_key', 'customer_external_key', 'customer_email'].filter((k) => k in sale)).toEqual(['customer_email']);
+    expect(sale.customer_email).toBe('jane@example.com');
   });
 
   it('short order ids are padded to the 4-character minimum key', () => {

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPartnerstackStub, type PartnerstackStub } from './partnerstackStub.js';
+
+// Each stub rule against its documented behaviour (the URL is beside the rule in the stub).
+
+describe('PartnerStack stub (docs.partnerstack.com/reference/post_v2-transactions, post_v2-customers-1)', () => {
+  let ps: PartnerstackStub;
+  const auth = `Basic ${Buffer.from('pub:sec').toString('base64')}`;
+  const post = (path: string, body: unknown) =>
+    fetch(`${ps.apiBase}${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const tx = (customer: Record<string, string>, key: string) => ({ ...customer, amount: 4_900, currency: 'USD', key });
+  let ownKey = '';
+  beforeAll(async () => {
+    ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec' });
+    const r = await post('/customers', { customer_key: 'user-42', email: 'jane@example.com', partner_key: 'pk_1', provider_key: 'cus_9' });
+    ownKey = ((await r.json()) as { data: { key: string } }).data.key;
+  });
+  afterAll(() => ps.close());
+
+  it.each([
+    { name: 'customer_external_key = the customer_key given to POST /customers', customer: () => ({ customer_external_key: 'user-42' }), status: 200 },
+    { name: 'customer_email of a known customer', customer: () => ({ customer_email: 'jane@example.com' }), status: 200 },
+    { name: 'customer_key = PartnerStack\'s own key from the customer\'s answer', customer: () => ({ customer_key: ownKey }), status: 200 },
+    { name: 'the merchant\'s key sent as customer_key (not PartnerStack\'s key)', customer: () => ({ customer_key: 'user-42' }), status: 404 },
+    { name: 'an unknown external key', customer: () => ({ customer_external_key: 'cus_unknown' }), status: 404 },
+    { name: 'an unknown email', customer: () => ({ customer_email: 'nobody@example.com' }), status: 404 },
+    { name: 'two customer fields at once (exactly one is required)', customer: () => ({ customer_external_key: 'user-42', customer_email: 'jane@example.com' }), status: 400 },
+    { name: 'no customer field', customer: () => ({}), status: 400 },
+  ])('transaction naming its customer by $name → $status', async ({ customer, status }) => {
+    const r = await post('/transactions', tx(customer(), `key_${Math.random().toString(36).slice(2)}`));
+    expect(r.status).toBe(status);
+  });
+
+  it('a transaction key used twice is refused (409) and credited once', async () => {
+    expect((await post('/transactions', tx({ customer_external_key: 'user-42' }, 'in_dup1'))).status).toBe(200);
+    expect((await post('/transactions', tx({ customer_external_key: 'user-42' }, 'in_dup1'))).status).toBe(409);
+    expect(ps.book.counts.get('in_dup1')).toBe(1);
+  });
+
+  it('an amount outside ±50,000,000,000 cents is refused', async () => {
+    expect((await post('/transactions', { ...tx({ customer_external_key: 'user-42' }, 'in_big1'), amount: 50_000_000_001 })).status).toBe(400);
+  });
+});
