@@ -42,7 +42,7 @@ await createIntegration(pool, createSecretBox(parseKey(TEST_SECRETS_KEY)), {
   destinations: [
     { id: `${integrationId}_impact`, type: 'impact', settings: { accountSid: 'IRsid', campaignId: '1', eventTypeId: '10', recurringEventTypeId: '11', baseUrl: impact.baseUrl, ...s }, credentials: { authToken: 'tok' } },
     { id: `${integrationId}_ps`, type: 'partnerstack', settings: { publicKey: 'pub', baseUrl: ps.apiBase, ...s }, credentials: { secretKey: 'sec' } },
-    { id: `${integrationId}_tn`, type: 'tracknow', settings: { baseUrl: tn.baseUrl, ...s }, credentials: {} },
+    { id: `${integrationId}_tn`, type: 'tracknow', settings: { baseUrl: tn.baseUrl, campaignId: '5', ...s }, credentials: {} },
     { id: `${integrationId}_wh`, type: 'webhook', settings: { url: wh.baseUrl, ...s }, credentials: { signingSecret: secret } },
   ],
 });

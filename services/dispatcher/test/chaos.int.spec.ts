@@ -34,7 +34,7 @@ const setup = async (p: { faults?: Faults; tracknow: boolean }) => {
       { id: `${integrationId}_ps`, type: 'partnerstack', settings: { publicKey: 'pub', baseUrl: ps.apiBase, ...s }, credentials: { secretKey: 'sec' } },
       { id: `${integrationId}_ef`, type: 'everflow', settings: { baseUrl: ef.baseUrl, ...s }, credentials: { verificationToken: 'vt' } },
       { id: `${integrationId}_wh`, type: 'webhook', settings: { url: wh.baseUrl, ...s }, credentials: { signingSecret: SECRET } },
-      ...(tn ? [{ id: `${integrationId}_tn`, type: 'tracknow' as const, settings: { baseUrl: tn.baseUrl, ...s }, credentials: {} }] : []),
+      ...(tn ? [{ id: `${integrationId}_tn`, type: 'tracknow' as const, settings: { baseUrl: tn.baseUrl, campaignId: '5', ...s }, credentials: {} }] : []),
     ],
   });
   await ensureTopics(createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'chaos', log }), prefix);

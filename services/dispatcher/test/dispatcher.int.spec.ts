@@ -107,7 +107,7 @@ describe('dispatcher', () => {
     expect(ps.customers.get(customerId)).toMatchObject({ email, partnerKey: 'pk_1', providerKey: customerId });
     expect(ps.transactions.get(sale.orderId)).toMatchObject({ customer: customerId, amount: 4_900, currency: 'USD', productKey: 'prod_key_1', deleted: false });
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)).toMatchObject({ transactionId: sale.attribution.clickId, amount: 49, reversed: false });
-    expect(tn.postbacks.find((q) => q.order_id === sale.orderId)).toMatchObject({ click_id: sale.attribution.clickId, amount: '49.00', currency: 'USD', campaign_id: '5', new_customer: '1' });
+    expect(tn.postbacks.find((q) => q.order_id === sale.orderId)).toMatchObject({ click_id: sale.attribution.clickId, amount: '49.00', currency: 'USD', campaign_id: '5', new_customer: 'true' });
     const hook = wh.received.find((r) => (r.payload.data as Conversion).conversionId === sale.conversionId);
     expect(hook?.payload).toMatchObject({ type: 'conversion.sale_first', action: 'credit', data: { orderId: sale.orderId, amount: { minor: 4_900, currency: 'USD', decimal: '49.00' } } });
     expect(wh.rejected).toEqual([]);
@@ -241,7 +241,7 @@ describe('dispatcher', () => {
   it('tracknow has no dedupe: a row a crash left in "sending" is resent once and flagged in doubt; if the crash came after Tracknow\'s answer, it credits twice (residual risk)', async () => {
     const c = forIntegration({ kind: 'SALE_FIRST' });
     // What a dispatcher that died after Tracknow credited the postback, before its ledger settle, leaves behind.
-    await fetch(`${tn.baseUrl}/postback?${new URLSearchParams({ click_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD' })}`);
+    await fetch(`${tn.baseUrl}/postback?${new URLSearchParams({ campaign_id: '5', click_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD' })}`);
     await leaveSendingTracknowRow(c);
     const resent = await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'sent'), { what: 'taken-over row resent', timeoutMs: 15_000 });
     expect(resent).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order ${c.orderId} may be credited twice`) });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPartnerstackStub, type PartnerstackStub } from './partnerstackStub.js';
+import { startTracknowStub, type TracknowStub } from './tracknowStub.js';
 
 // Each stub rule against its documented behaviour (the URL is beside the rule in the stub).
 
@@ -39,5 +40,23 @@ describe('PartnerStack stub (docs.partnerstack.com/reference/post_v2-transaction
 
   it('an amount outside ±50,000,000,000 cents is refused', async () => {
     expect((await post('/transactions', { ...tx({ customer_external_key: 'user-42' }, 'in_big1'), amount: 50_000_000_001 })).status).toBe(400);
+  });
+});
+
+describe('Tracknow stub (docs.tracknow.io postback-integration, supported-parameters, payouts/lifetime-payout)', () => {
+  let tn: TracknowStub;
+  beforeAll(async () => { tn = await startTracknowStub(); });
+  afterAll(() => tn.close());
+  const base = { campaign_id: '5', click_id: 'clk_1', order_id: 'in_1', amount: '49.00', currency: 'USD' };
+  const send = (q: Record<string, string>) => fetch(`${tn.baseUrl}/postback?${new URLSearchParams(q)}`);
+
+  it.each([
+    { name: 'a sale with campaign_id', q: base, status: 200 },
+    { name: 'a new customer: new_customer=true with customer_id', q: { ...base, customer_id: 'cus_9', new_customer: 'true' }, status: 200 },
+    { name: 'no campaign_id', q: { click_id: 'clk_1', order_id: 'in_1', amount: '49.00', currency: 'USD' }, status: 400 },
+    { name: 'new_customer=1 (only true is documented)', q: { ...base, customer_id: 'cus_9', new_customer: '1' }, status: 400 },
+    { name: 'new_customer=true without customer_id', q: { ...base, new_customer: 'true' }, status: 400 },
+  ])('$name → $status', async ({ q, status }) => {
+    expect((await send(q)).status).toBe(status);
   });
 });

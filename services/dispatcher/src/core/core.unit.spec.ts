@@ -132,7 +132,7 @@ describe('planDispatch and dry runs', () => {
   it('a setting missing or a currency no partner can take: unsendable (dead-lettered with the reason), not thrown', () => {
     const missing = buildRequest(aConversion(), aDestination('webhook'), { nowMs: 0, email: null });
     expect(isUnsendable(missing) && missing.invalid).toMatch(/"url" is required/);
-    const badCurrency = buildRequest(aConversion({ currency: 'X1' }), aDestination('tracknow', { namespace: 'n' }), { nowMs: 0, email: null });
+    const badCurrency = buildRequest(aConversion({ currency: 'X1' }), aDestination('tracknow', { namespace: 'n', campaignId: '1' }), { nowMs: 0, email: null });
     expect(isUnsendable(badCurrency) && badCurrency.invalid).toMatch(/CurrencyError/);
   });
 });

@@ -39,8 +39,8 @@ const pick = (o: string | Record<string, string>, key: string): string | null =>
 
 const impact = aDestination('impact', { accountSid: 'IRsid', campaignId: '1000', eventTypeId: '222', recurringEventTypeId: '333' }, { authToken: 'tok' });
 const impactRef = aDestination('impact', { ...impact.settings, clientReferenceIdIsClick: true }, { authToken: 'tok' });
-const tracknow = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test' });
-const tracknowRef = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test', clientReferenceIdIsClick: true });
+const tracknow = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test', campaignId: '1' });
+const tracknowRef = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test', campaignId: '1', clientReferenceIdIsClick: true });
 const everflow = aDestination('everflow', { baseUrl: 'https://ef.test', nid: '7' });
 const everflowRef = aDestination('everflow', { baseUrl: 'https://ef.test', nid: '7', clientReferenceIdIsClick: true });
 

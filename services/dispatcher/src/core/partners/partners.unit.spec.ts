@@ -165,12 +165,14 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
   });
 });
 
-describe('Tracknow (seed 003, partner-apis.md)', () => {
+describe('Tracknow (seed 003; docs.tracknow.io postback-integration, supported-parameters, payouts/lifetime-payout)', () => {
   const d = aDestination('tracknow', { namespace: 'acme', campaignId: '7', goal: 'sale', recurringGoal: 'rebill' });
   it.each([
-    { name: 'first sale', c: aConversion({ amountMinor: 5_880, taxMinor: 980 }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', new_customer: '1', goal: 'sale' } },
-    { name: 'renewal with a coupon', c: aConversion({ kind: 'SALE_RECURRING', attribution: { ...aConversion().attribution, promoCode: 'SPRING' } }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', new_customer: '0', coupon: 'SPRING', goal: 'rebill' } },
-    { name: 'JPY', c: aConversion({ currency: 'JPY', amountMinor: 4_900, customerId: null }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '4900', currency: 'JPY', new_customer: '1', goal: 'sale' } },
+    // docs.tracknow.io/payouts/lifetime-payout: a new customer is new_customer=true with its customer_id.
+    { name: 'first sale: new_customer=true with customer_id (lifetime association)', c: aConversion({ amountMinor: 5_880, taxMinor: 980 }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', new_customer: 'true', goal: 'sale' } },
+    // Only `true` is documented: a renewal leaves new_customer out rather than send an undocumented 0/false.
+    { name: 'renewal with a coupon: no new_customer', c: aConversion({ kind: 'SALE_RECURRING', attribution: { ...aConversion().attribution, promoCode: 'SPRING' } }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', coupon: 'SPRING', goal: 'rebill' } },
+    { name: 'JPY, no customer: no lifetime association to make, so no new_customer', c: aConversion({ currency: 'JPY', amountMinor: 4_900, customerId: null }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '4900', currency: 'JPY', goal: 'sale' } },
   ])('$name', ({ c, then }) => {
     const r = req(tracknowRequest(c, d));
     expect(r.url.startsWith('https://acme-tracking.tracknow.info/postback?')).toBe(true);
@@ -180,6 +182,10 @@ describe('Tracknow (seed 003, partner-apis.md)', () => {
     { c: aConversion({ attribution: { ...aConversion().attribution, clickId: null } }), then: /click_id/ },
     { c: aConversion({ kind: 'REFUND_FULL' }), then: /no refund/ },
   ])('skips $c.kind without what Tracknow needs', ({ c, then }) => expect(outcome(tracknowRequest(c, d))).toMatch(then));
+  it('without a campaign id (every documented postback carries campaign_id) the sale is refused naming the setting', () => {
+    // buildRequest turns this DestinationConfigError into a dead letter with the same words.
+    expect(() => tracknowRequest(aConversion(), aDestination('tracknow', { namespace: 'acme' }))).toThrow('destination dst_tracknow: setting "campaignId" is required');
+  });
 });
 
 describe('generic webhook', () => {
