@@ -121,7 +121,7 @@ describe('dispatcher', () => {
     const { rows } = await pool.query(`SELECT status, dry_run_request FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('dry'), sale.orderId]);
     expect(rows[0].status).toBe('dry_run');
     expect(rows[0].dry_run_request).toMatchObject({ method: 'POST', url: 'https://api.partnerstack.test/api/v2/transactions', headers: { authorization: '[redacted]' } });
-    expect(JSON.parse(rows[0].dry_run_request.body)).toMatchObject({ customer_key: customerId, amount: 4_900, key: sale.orderId });
+    expect(JSON.parse(rows[0].dry_run_request.body)).toMatchObject({ customer_external_key: customerId, amount: 4_900, key: sale.orderId });
     const identityDry = await pool.query(`SELECT dry_run_request FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('dry'), customerId]);
     expect(JSON.parse(identityDry.rows[0].dry_run_request.body).email).toBe('[redacted]');
 
