@@ -79,9 +79,13 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
     optionalCredentials: [],
   },
   everflow: {
-    requiredSettings: [],
+    requiredSettings: ['nid'],
+    requiredBecause: {
+      nid: 'an Everflow S2S postback carries the network id and the transaction id at a minimum ' +
+        '(helpdesk.everflow.io/customer/accessing-editing-s2s-postback-urls)',
+    },
     oneOfSettings: [['trackingDomain', 'baseUrl']],
-    settings: { trackingDomain: 'host', baseUrl: 'url', nid: 'id', eventId: 'id', recurringEventId: 'id', emailAttribution: 'boolean', trackBy, [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean' },
+    settings: { trackingDomain: 'host', baseUrl: 'url', nid: 'id', eventId: 'id', recurringEventId: 'id', emailAttribution: 'boolean', allowDuplicateConversions: 'boolean', trackBy, [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean' },
     requiredCredentials: [],
     optionalCredentials: ['verificationToken'],
   },

@@ -15,7 +15,7 @@ describe('destinationProblems: what the dispatcher needs, named by field', () =>
       then: ['credentials.token is not a credential of tracknow (it takes none)'] },
     { name: 'everflow needs its tracking domain or a base URL', type: 'everflow', settings: { nid: '12' }, creds: [],
       then: ['settings.trackingDomain or settings.baseUrl is required for everflow'] },
-    { name: 'everflow tracking domain with a scheme', type: 'everflow', settings: { trackingDomain: 'https://t.example.com' }, creds: [],
+    { name: 'everflow tracking domain with a scheme', type: 'everflow', settings: { trackingDomain: 'https://t.example.com', nid: 12 }, creds: [],
       then: ['settings.trackingDomain must be a host name, without https://'] },
     { name: 'partnerstack with invoice/charge tracking', type: 'partnerstack', settings: { publicKey: 'pk', trackBy: 'charge' }, creds: ['secretKey'], then: [] },
     { name: 'a tracking mode that does not exist', type: 'partnerstack', settings: { publicKey: 'pk', trackBy: 'both' }, creds: ['secretKey'],
@@ -34,7 +34,7 @@ describe('destinationProblems: what the dispatcher needs, named by field', () =>
       then: [expect.stringMatching(/^settings\.campaignId is required for tracknow: every documented Tracknow postback carries campaign_id.*docs\.tracknow\.io\/integrations\/supported-parameters/)] },
     { name: 'a dry run of Tracknow needs the campaign id too', type: 'dry_run', settings: { target: 'tracknow', namespace: 'acme' }, creds: [],
       then: [expect.stringMatching(/^settings\.campaignId is required for a dry run of tracknow: /)] },
-    { name: 'client_reference_id as a click must be a boolean', type: 'everflow', settings: { trackingDomain: 't.example.com', clientReferenceIdIsClick: 'yes' }, creds: [],
+    { name: 'client_reference_id as a click must be a boolean', type: 'everflow', settings: { trackingDomain: 't.example.com', nid: '12', clientReferenceIdIsClick: 'yes' }, creds: [],
       then: ['settings.clientReferenceIdIsClick must be true or false'] },
     { name: 'PartnerStack takes no click, so no client_reference_id either', type: 'partnerstack', settings: { publicKey: 'pk', clientReferenceIdIsClick: true }, creds: ['secretKey'],
       then: [expect.stringMatching(/^settings\.clientReferenceIdIsClick is not a setting of partnerstack/)] },
@@ -46,6 +46,12 @@ describe('destinationProblems: what the dispatcher needs, named by field', () =>
       then: ['settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip'] },
     { name: 'a dry run of impact takes the choice too', type: 'dry_run', settings: { target: 'impact', ...impact, otherInvoiceSales: 'Skip' }, creds: [],
       then: ['settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip'] },
+    // issue 14, item 10: Everflow's documented minimum, and the offer's duplicate setting.
+    { name: 'Everflow without its network id', type: 'everflow', settings: { trackingDomain: 't.example.com' }, creds: [],
+      then: [expect.stringMatching(/^settings\.nid is required for everflow: an Everflow S2S postback carries the network id .*accessing-editing-s2s-postback-urls/)] },
+    { name: 'Everflow on an offer that rejects duplicates', type: 'everflow', settings: { trackingDomain: 't.example.com', nid: '12', allowDuplicateConversions: false }, creds: [], then: [] },
+    { name: 'Everflow duplicate setting must be a boolean', type: 'everflow', settings: { trackingDomain: 't.example.com', nid: '12', allowDuplicateConversions: 'no' }, creds: [],
+      then: ['settings.allowDuplicateConversions must be true or false'] },
     { name: 'an unknown type', type: 'mailchimp', settings: {}, creds: [], then: ['type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run'] },
   ])('$name', ({ type, settings, creds, then }) => {
     expect(destinationProblems(type, settings, creds)).toEqual(then);

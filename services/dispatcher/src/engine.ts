@@ -193,7 +193,7 @@ export const createEngine = (deps: EngineDeps) => {
       failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
     }
     const cls = answer
-      ? classifyFor(d.type)(answer, built, { mayHaveReached: reversalDone ?? n > 1 })
+      ? classifyFor(d.type)(answer, built, { mayHaveReached: reversalDone ?? n > 1, partnerDedupes: partnerDedupes(d) })
       : ({ ok: false, retriable: true, error: failure ?? 'no answer' } as const);
     const httpStatus = answer?.status ?? null;
     const ra = answer ? retryAfterMs(answer.retryAfter, deps.now()) : null;

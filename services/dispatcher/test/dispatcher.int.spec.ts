@@ -228,15 +228,16 @@ describe('dispatcher', () => {
     expect(rows).toEqual([{ landed: true, n: expect.any(Number) }]);
   });
 
-  /** What a dispatcher that died mid-attempt leaves behind: a Tracknow row `sending`, attempt 1, its lease over. */
-  const leaveSendingTracknowRow = async (c: Conversion) => {
+  /** What a dispatcher that died mid-attempt leaves behind: a credit row `sending`, attempt 1, its lease over. */
+  const leaveSendingRow = async (c: Conversion, type: 'tracknow' | 'everflow', dest: 'tn' | 'ef') => {
     const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), c);
     await pool.query(
       `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
                                     conversion_frame, next_attempt_at, lease_owner, lease_until)
-       VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, 'tracknow', $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
-      [integrationId, id('tn'), c.orderId, c.conversionId, prefix, frame]);
+       VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, $7, $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
+      [integrationId, id(dest), c.orderId, c.conversionId, prefix, frame, type]);
   };
+  const leaveSendingTracknowRow = (c: Conversion) => leaveSendingRow(c, 'tracknow', 'tn');
 
   it('tracknow has no dedupe: a row a crash left in "sending" is resent once and flagged in doubt; if the crash came after Tracknow\'s answer, it credits twice (residual risk)', async () => {
     const c = forIntegration({ kind: 'SALE_FIRST' });
@@ -263,6 +264,17 @@ describe('dispatcher', () => {
       tn.setFaults({});
     }
     await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'sent'), { what: 'sent after the fault', timeoutMs: 30_000 });
+  });
+
+  // issue 14, item 10: under "Allow Duplicate Conversions" (seed 004; error-code guide, error 8) Everflow has no dedupe key.
+  it('everflow with duplicates allowed: a row a crash left in "sending" is resent once and flagged in doubt; it credits twice there (residual risk, as for Tracknow)', async () => {
+    const c = forIntegration({ kind: 'SALE_FIRST' });
+    // What a dispatcher that died after Everflow credited the postback, before its ledger settle, leaves behind.
+    await fetch(`${ef.baseUrl}/?${new URLSearchParams({ nid: '7', transaction_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD', verification_token: 'vt' })}`);
+    await leaveSendingRow(c, 'everflow', 'ef');
+    const resent = await waitFor(() => outcomesOf(c, 'ef').find((o) => o.status === 'sent'), { what: 'taken-over Everflow row resent', timeoutMs: 15_000 });
+    expect(resent).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached everflow, which documents no dedupe; order ${c.orderId} may be credited twice`) });
+    expect(ef.book.counts.get(`base:${c.orderId}`)).toBe(2);
   });
 
   it('impact partial refunds out of order: the older one re-sends the highest refunded total, the amount never goes back up', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPartnerstackStub, type PartnerstackStub } from './partnerstackStub.js';
+import { startEverflowStub } from './everflowStub.js';
 import { startTracknowStub, type TracknowStub } from './tracknowStub.js';
 
 // Each stub rule against its documented behaviour (the URL is beside the rule in the stub).
@@ -58,5 +59,48 @@ describe('Tracknow stub (docs.tracknow.io postback-integration, supported-parame
     { name: 'new_customer=true without customer_id', q: { ...base, new_customer: 'true' }, status: 400 },
   ])('$name → $status', async ({ q, status }) => {
     expect((await send(q)).status).toBe(status);
+  });
+});
+
+describe('Everflow stub (helpdesk.everflow.io: S2S postbacks, error-code guide; seed 004)', () => {
+  const q = { nid: '7', transaction_id: 'tx_1', order_id: 'in_1', amount: '49.00', currency: 'USD', verification_token: 'vt' };
+  const send = (baseUrl: string, query: Record<string, string>) => fetch(`${baseUrl}/?${new URLSearchParams(query)}`);
+
+  it('Allow Duplicate Conversions (the default rebills need): a resend is credited again', async () => {
+    const ef = await startEverflowStub({ verificationToken: 'vt' });
+    try {
+      expect([(await send(ef.baseUrl, q)).status, (await send(ef.baseUrl, q)).status]).toEqual([200, 200]);
+      expect(ef.book.counts.get('base:in_1')).toBe(2);
+    } finally { await ef.close(); }
+  });
+
+  it('an offer rejecting duplicates: the resend is refused (error 8) and credited once', async () => {
+    const ef = await startEverflowStub({ verificationToken: 'vt', allowDuplicates: false });
+    try {
+      expect([(await send(ef.baseUrl, q)).status, (await send(ef.baseUrl, q)).status]).toEqual([200, 204]);
+      expect(ef.book.counts.get('base:in_1')).toBe(1);
+      expect(ef.rejected.map((r) => r.errorCode)).toEqual([8]);
+    } finally { await ef.close(); }
+  });
+
+  it('blocked by the advertiser whitelist: answered 200 as documented, but not credited', async () => {
+    const ef = await startEverflowStub({ verificationToken: 'vt', blockedByWhitelist: true });
+    try {
+      expect((await send(ef.baseUrl, q)).status).toBe(200);
+      expect(ef.book.counts.size).toBe(0);
+      expect(ef.rejected.map((r) => r.errorCode)).toEqual([3]);
+    } finally { await ef.close(); }
+  });
+
+  it.each([
+    { name: 'no nid (the minimum is nid + transaction_id)', query: { ...q, nid: '' }, code: 11 },
+    { name: 'a wrong verification token', query: { ...q, verification_token: 'x' }, code: 21 },
+  ])('$name: rejected, not credited', async ({ query, code }) => {
+    const ef = await startEverflowStub({ verificationToken: 'vt' });
+    try {
+      expect((await send(ef.baseUrl, query)).status).toBe(204);
+      expect(ef.book.counts.size).toBe(0);
+      expect(ef.rejected.map((r) => r.errorCode)).toEqual([code]);
+    } finally { await ef.close(); }
   });
 });

@@ -76,8 +76,9 @@ export const refundsAfterSale = (d: Destination): boolean => REFUNDS_AFTER_SALE.
 
 /** Whether the partner can recognise a resend (its key, a lookup) — false only where none is documented. */
 export const partnerDedupes = (d: Destination): boolean => {
-  const { adapter } = effective(d);
-  return adapter.noPartnerDedupe !== true;
+  const { adapter, dest } = effective(d);
+  const none = typeof adapter.noPartnerDedupe === 'function' ? adapter.noPartnerDedupe(dest) : adapter.noPartnerDedupe === true;
+  return !none;
 };
 
 /**

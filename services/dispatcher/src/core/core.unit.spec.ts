@@ -154,12 +154,15 @@ describe('inDoubtNote: resends to a partner that cannot dedupe are flagged', () 
     { type: 'tracknow', attempt: 2, then: 'in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order in_9 may be credited twice there, check it' },
     { type: 'impact', attempt: 2, then: null },
     { type: 'partnerstack', attempt: 3, then: null },
-    { type: 'everflow', attempt: 2, then: null },
+    // Everflow offers allow duplicate conversions by default (seed 004): no dedupe, so flagged; an offer that rejects them dedupes.
+    { type: 'everflow', attempt: 2, then: 'in doubt: resent after attempt 1 may have reached everflow, which documents no dedupe; order in_9 may be credited twice there, check it' },
     { type: 'webhook', attempt: 2, then: null },
   ] as const)('$type attempt $attempt', ({ type, attempt, then }) => expect(inDoubtNote(aDestination(type, {}), 'in_9', attempt)).toBe(then));
 
-  it('only Tracknow documents no dedupe (a dry run follows its target)', () => {
-    expect(['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'].filter((t) => !partnerDedupes(aDestination(t as 'impact', {})))).toEqual(['tracknow']);
+  it('Tracknow documents no dedupe, nor Everflow under Allow Duplicate Conversions (the default); a dry run follows its target', () => {
+    expect(['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'].filter((t) => !partnerDedupes(aDestination(t as 'impact', {})))).toEqual(['everflow', 'tracknow']);
+    expect(partnerDedupes(aDestination('everflow', { allowDuplicateConversions: false }))).toBe(true);
     expect(partnerDedupes(aDestination('dry_run', { target: 'tracknow' }))).toBe(false);
+    expect(partnerDedupes(aDestination('dry_run', { target: 'everflow' }))).toBe(false);
   });
 });

@@ -111,7 +111,7 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
 
 describe('Everflow (seed 004, partner-apis.md)', () => {
   const d = aDestination('everflow', { trackingDomain: 'track.example.com', nid: '12', recurringEventId: '5' }, { verificationToken: 'vt' });
-  const withEmail = aDestination('everflow', { trackingDomain: 'track.example.com', emailAttribution: true, recurringEventId: '5' }, {});
+  const withEmail = aDestination('everflow', { trackingDomain: 'track.example.com', nid: '12', emailAttribution: true, recurringEventId: '5' }, {});
 
   it.each([
     { name: 'first sale by transaction id', c: aConversion(), dest: d,
@@ -119,7 +119,7 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
     { name: 'rebill → the offer\'s re-bill event', c: aConversion({ kind: 'SALE_RECURRING', orderId: 'in_2' }), dest: d,
       then: { path: '/', q: { nid: '12', transaction_id: 'clk_1', adv_event_id: '5', amount: '49.00', currency: 'USD', order_id: 'in_2', adv1: 'cnv_1', verification_token: 'vt' } } },
     { name: 'rebill without a click: email attribution with the plain email', c: aConversion({ kind: 'SALE_RECURRING', attribution: { ...aConversion().attribution, clickId: null } }), dest: withEmail,
-      then: { path: '/', q: { email: 'jane@example.com', adv_event_id: '5', amount: '49.00', currency: 'USD', order_id: 'in_123', adv1: 'cnv_1' } } },
+      then: { path: '/', q: { nid: '12', email: 'jane@example.com', adv_event_id: '5', amount: '49.00', currency: 'USD', order_id: 'in_123', adv1: 'cnv_1' } } },
     { name: 'KWD: three decimals', c: aConversion({ currency: 'KWD', amountMinor: 4_900 }), dest: d,
       then: { path: '/', q: { nid: '12', transaction_id: 'clk_1', amount: '4.900', currency: 'KWD', order_id: 'in_123', adv1: 'cnv_1', verification_token: 'vt' } } },
     { name: 'full refund → reversal postback by order id', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_1' }), dest: d,
@@ -130,6 +130,10 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
     expect(new URL(r.url).host).toBe('track.example.com');
   });
 
+  it('without the network id (nid and transaction_id are the minimum of a postback) the sale is refused naming the setting', () => {
+    expect(() => everflowRequest(aConversion(), aDestination('everflow', { trackingDomain: 'track.example.com' }), ctx)).toThrow('destination dst_everflow: setting "nid" is required');
+  });
+
   it.each([
     { name: 'no click and no email attribution', c: aConversion({ attribution: { ...aConversion().attribution, clickId: null } }), then: /^skip: .*transaction id/ },
   ])('skips: $name', ({ c, then }) => expect(outcome(everflowRequest(c, d, ctx))).toMatch(then));
@@ -137,7 +141,7 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
   // No partial reversal exists: a partial refund is dead-lettered with what to adjust by hand, not skipped unseen.
   it.each([
     { name: 'partial refund', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 100, orderAmountMinor: 4_900, refundedTotalMinor: 100 }),
-      then: 'invalid: everflow: partial refund not sent, Everflow has no partial reversal postback (the reversal voids the whole conversion); adjust order in_123 by hand (refunded 1.00 USD of 49.00 USD, this refund 1.00 USD; Everflow UI or Network API conversion update)' },
+      then: 'invalid: everflow: partial refund not sent, Everflow has no partial reversal postback (the reversal voids the whole conversion); adjust order in_123 by hand (refunded 1.00 USD of 49.00 USD, this refund 1.00 USD; Everflow UI or Network API conversion update: sale amount and payout/revenue of the order\'s conversion)' },
     { name: 'partial refund in JPY', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', currency: 'jpy', amountMinor: 900, orderAmountMinor: 4_900, refundedTotalMinor: 1_900 }),
       then: expect.stringMatching(/^invalid: .*refunded 1900 JPY of 4900 JPY, this refund 900 JPY/) },
     { name: 'partial refund without the order amount', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 100, orderAmountMinor: null, refundedTotalMinor: null }),
@@ -153,15 +157,22 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
     expect({ path: new URL(r.url).pathname, q: query(r) }).toEqual({ path: '/reversal', q: { order_id: 'in_123', verification_token: 'vt' } });
   });
 
+  // Allow Duplicate Conversions (the default, seed 004) → Everflow does not dedupe; off → it answers error 8 to a resend.
   it.each([
-    { name: 'bodyless 204 on a first try: not recorded', status: 204, body: '', reached: false, then: { ok: false, retriable: false } },
-    { name: 'bodyless 204 after an attempt that may have got through: our duplicate', status: 204, body: '', reached: true, then: { ok: true, duplicate: true } },
-    { name: '200 with a conversion id', status: 200, body: '{"conversion_id":"c1"}', reached: false, then: { ok: true, partnerRef: 'c1' } },
-    { name: '200 saying failure', status: 200, body: '{"result":"failure","error":"x"}', reached: false, then: { ok: false, retriable: false } },
-    { name: '429', status: 429, body: '', reached: false, then: { ok: false, retriable: true } },
-  ])('classifies $name', ({ status, body, reached, then }) => {
+    { name: 'bodyless 204 on a first try: not recorded', status: 204, body: '', reached: false, dedupes: false, then: { ok: false, retriable: false } },
+    { name: 'bodyless 204 to a resend, duplicates allowed: a rejection, not our duplicate', status: 204, body: '', reached: true, dedupes: false, then: { ok: false, retriable: false } },
+    { name: 'bodyless 204 to a resend, duplicates rejected: our duplicate (error 8)', status: 204, body: '', reached: true, dedupes: true, then: { ok: true, duplicate: true } },
+    { name: '200 with a conversion id', status: 200, body: '{"conversion_id":"c1"}', reached: false, dedupes: false, then: { ok: true, partnerRef: 'c1' } },
+    { name: '200 saying failure', status: 200, body: '{"result":"failure","error":"x"}', reached: false, dedupes: false, then: { ok: false, retriable: false } },
+    { name: '200 naming error 3 (advertiser whitelist, IP): a failure with the documented reason', status: 200, body: '{"error_code":3,"error_message":"blocked"}', reached: false, dedupes: false,
+      then: { ok: false, retriable: false, error: 'everflow rejected the conversion, error 3 (advertiser whitelist (IP)): blocked' } },
+    { name: '200 naming error 8 to a first try: a failure', status: 200, body: '{"error_code":"8"}', reached: false, dedupes: true,
+      then: { ok: false, retriable: false, error: 'everflow rejected the conversion, error 8 (duplicate conversion)' } },
+    { name: '200 naming error 8 to a resend where Everflow dedupes: our duplicate', status: 200, body: '{"error_code":8}', reached: true, dedupes: true, then: { ok: true, duplicate: true } },
+    { name: '429', status: 429, body: '', reached: false, dedupes: false, then: { ok: false, retriable: true } },
+  ])('classifies $name', ({ status, body, reached, dedupes, then }) => {
     const r = { action: 'credit', method: 'GET', url: 'https://x', headers: {}, body: null } as const;
-    expect(everflowAdapter.classify({ status, body, retryAfter: null }, r, { mayHaveReached: reached })).toMatchObject(then);
+    expect(everflowAdapter.classify({ status, body, retryAfter: null }, r, { mayHaveReached: reached, partnerDedupes: dedupes })).toMatchObject(then);
   });
 });
 
