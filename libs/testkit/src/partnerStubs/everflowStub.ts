@@ -7,6 +7,8 @@ export interface EverflowConversion {
   readonly eventId: string | null;
   readonly orderId: string;
   readonly amount: number;
+  /** ISO 4217 as sent, upper case; empty when the postback carried no amount. */
+  readonly currency: string;
   reversed: boolean;
 }
 
@@ -82,7 +84,7 @@ export const startEverflowStub = async (p: {
     if (q.email) emails.add(q.email.toLowerCase());
     const c: EverflowConversion = {
       id: `conv_${++seq}`, transactionId: q.transaction_id ?? null, email: q.email ?? null, eventId, orderId: q.order_id,
-      amount: Number(q.amount ?? '0'), reversed: false,
+      amount: Number(q.amount ?? '0'), currency: (q.currency ?? '').toUpperCase(), reversed: false,
     };
     conversions.push(c);
     book.credit(`${eventId ?? 'base'}:${q.order_id}`, c.amount);

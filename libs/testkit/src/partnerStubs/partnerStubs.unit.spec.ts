@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPartnerstackStub, type PartnerstackStub } from './partnerstackStub.js';
-import { startEverflowStub } from './everflowStub.js';
+import { everflowCredited, tracknowCredited } from './credited.js';
+import { startEverflowStub, type EverflowConversion } from './everflowStub.js';
 import { startTracknowStub, type TracknowStub } from './tracknowStub.js';
 
 // Each stub rule against its documented behaviour (the URL is beside the rule in the stub).
@@ -102,5 +103,22 @@ describe('Everflow stub (helpdesk.everflow.io: S2S postbacks, error-code guide; 
       expect(ef.book.counts.size).toBe(0);
       expect(ef.rejected.map((r) => r.errorCode)).toEqual([code]);
     } finally { await ef.close(); }
+  });
+});
+
+describe('what the Everflow and Tracknow stubs credited, per order (credited.ts)', () => {
+  const ef = (orderId: string, amount: number, currency: string, reversed = false): EverflowConversion =>
+    ({ id: `conv_${orderId}_${amount}`, transactionId: 'tx', email: null, eventId: null, orderId, amount, currency, reversed });
+  it('Everflow: reversed conversions hold 0, a duplicate conversion is a second credit, amounts back in minor units', () => {
+    expect(everflowCredited([ef('in_1', 49, 'USD'), ef('in_1', 49, 'USD'), ef('in_2', 4.9, 'KWD'), ef('in_3', 4900, 'JPY', true)])).toEqual([
+      { orderId: 'in_1', currency: 'USD', netMinor: 9_800, saleCredits: 2, doubleRefunds: 0 },
+      { orderId: 'in_2', currency: 'KWD', netMinor: 4_900, saleCredits: 1, doubleRefunds: 0 },
+      { orderId: 'in_3', currency: 'JPY', netMinor: 0, saleCredits: 1, doubleRefunds: 0 },
+    ]);
+  });
+  it('Tracknow: every postback is a credit of its order', () => {
+    expect(tracknowCredited([{ order_id: 'in_1', amount: '49.00', currency: 'usd' }, { order_id: 'in_1', amount: '49.00', currency: 'USD' }])).toEqual([
+      { orderId: 'in_1', currency: 'USD', netMinor: 9_800, saleCredits: 2, doubleRefunds: 0 },
+    ]);
   });
 });
