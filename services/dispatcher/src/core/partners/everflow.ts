@@ -160,13 +160,16 @@ const errorCodeOf = (j: { error_code?: unknown }): number | null => {
  * Conversions" a bodyless answer to a resend is a rejection too: the engine's in-doubt note says
  * the earlier attempt may have credited. A body naming an Everflow error code is a rejection
  * carrying the documented reason (error 8 to a resend where Everflow dedupes: our duplicate).
+ * A reversal's resend answered without a body is taken as done: the earlier attempt reversed it.
  * Not visible here, as documented: a conversion blocked by "Enforce Advertiser Whitelist" is
  * answered 200 like a credit (error-code guide) — keep the dispatcher's egress on the advertiser's
  * whitelist (services/dispatcher/README.md).
  */
-const classify = (a: PartnerAnswer, _req: PartnerRequest, ctx: ClassifyContext): ResponseClass => {
+const classify = (a: PartnerAnswer, req: PartnerRequest, ctx: ClassifyContext): ResponseClass => {
   if (a.status < 200 || a.status >= 300) return classifyResponse(a);
-  const dedupes = ctx.partnerDedupes !== false;
+  // A reversal voids the whole conversion: a resend finding nothing left to reverse is our own
+  // earlier reversal, whatever the offer's duplicate setting (duplicates are about conversions).
+  const dedupes = ctx.partnerDedupes !== false || req.action === 'refund' || req.action === 'reverse';
   if (a.body.trim() === '') {
     if (ctx.mayHaveReached && dedupes) return accepted(null, true);
     return rejected(`everflow answered ${a.status} without a body: the conversion was rejected, not recorded (reason not given)`, false);

@@ -174,6 +174,15 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
     const r = { action: 'credit', method: 'GET', url: 'https://x', headers: {}, body: null } as const;
     expect(everflowAdapter.classify({ status, body, retryAfter: null }, r, { mayHaveReached: reached, partnerDedupes: dedupes })).toMatchObject(then);
   });
+
+  // A reversal voids the conversion once; its resend finds nothing left, whatever the duplicate setting.
+  it.each([
+    { reached: true, then: { ok: true, duplicate: true } },
+    { reached: false, then: { ok: false, retriable: false } },
+  ])('a bodyless answer to a reversal (earlier attempt may have reached: $reached), duplicates allowed', ({ reached, then }) => {
+    const r = { action: 'refund', method: 'GET', url: 'https://x/reversal?order_id=in_1', headers: {}, body: null } as const;
+    expect(everflowAdapter.classify({ status: 204, body: '', retryAfter: null }, r, { mayHaveReached: reached, partnerDedupes: false })).toMatchObject(then);
+  });
 });
 
 describe('Tracknow (seed 003; docs.tracknow.io postback-integration, supported-parameters, payouts/lifetime-payout)', () => {
