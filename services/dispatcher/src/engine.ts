@@ -202,7 +202,7 @@ export const createEngine = (deps: EngineDeps) => {
     release();
 
     if (cls.ok) {
-      const doubt = inDoubtNote(d, c.orderId, n);
+      const doubt = inDoubtNote(d, c.orderId, n, built.action);
       if (doubt) log.warn({ ...logBase, status: httpStatus, error: doubt }, 'delivery attempted');
       else log.info({ ...logBase, status: httpStatus }, 'delivery attempted');
       await finish(job, [outcome(job, built.action, n, cls.duplicate ? 'duplicate' : 'sent', httpStatus, doubt)],
@@ -212,7 +212,7 @@ export const createEngine = (deps: EngineDeps) => {
     const decision = cls.retriable ? decideRetry(deps.retrySchedule, n, deps.random(), ra) : ({ giveUp: true } as const);
     // A failed resend to a partner that cannot dedupe may still have credited: say so on the
     // outcome and the dead letter too, or requeueing that dead letter credits once more.
-    const doubt = inDoubtNote(d, c.orderId, n);
+    const doubt = inDoubtNote(d, c.orderId, n, built.action);
     const error = [cls.error, doubt, 'giveUp' in decision ? noSaleNote : null].filter((x) => x !== null).join('; ');
     const mayHaveLanded = attemptMayHaveLanded(httpStatus);
     log.warn({ ...logBase, status: httpStatus, nextDelayMs: 'retryInMs' in decision ? decision.retryInMs : null, error }, 'delivery attempted');

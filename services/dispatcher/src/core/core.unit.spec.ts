@@ -159,6 +159,12 @@ describe('inDoubtNote: resends to a partner that cannot dedupe are flagged', () 
     { type: 'webhook', attempt: 2, then: null },
   ] as const)('$type attempt $attempt', ({ type, attempt, then }) => expect(inDoubtNote(aDestination(type, {}), 'in_9', attempt)).toBe(then));
 
+  it('a resent reversal is never in doubt: it cannot count twice (Everflow\'s voids the whole conversion)', () => {
+    expect(inDoubtNote(aDestination('everflow', {}), 'in_9', 2, 'refund')).toBeNull();
+    expect(inDoubtNote(aDestination('everflow', {}), 'in_9', 2, 'reverse')).toBeNull();
+    expect(inDoubtNote(aDestination('everflow', {}), 'in_9', 2, 'credit')).toMatch(/^in doubt: /);
+  });
+
   it('Tracknow documents no dedupe, nor Everflow under Allow Duplicate Conversions (the default); a dry run follows its target', () => {
     expect(['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'].filter((t) => !partnerDedupes(aDestination(t as 'impact', {})))).toEqual(['everflow', 'tracknow']);
     expect(partnerDedupes(aDestination('everflow', { allowDuplicateConversions: false }))).toBe(true);
