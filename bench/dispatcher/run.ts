@@ -26,7 +26,8 @@ const integrationId = uniqueId('bench_');
 const secret = 'whsec_' + Buffer.from('bench-secret-bench-secret-bench!').toString('base64');
 
 const impact = await startImpactStub({ accountSid: 'IRsid', authToken: 'tok' });
-const ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec' });
+// The bench sends sales without customer identities first: the stub's unknown-customer rule is off.
+const ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec', requireCustomer: false });
 const tn = await startTracknowStub();
 const wh = await startWebhookStub({ secret });
 const stubs = [impact, ps, tn, wh];
@@ -41,7 +42,7 @@ await createIntegration(pool, createSecretBox(parseKey(TEST_SECRETS_KEY)), {
   destinations: [
     { id: `${integrationId}_impact`, type: 'impact', settings: { accountSid: 'IRsid', campaignId: '1', eventTypeId: '10', recurringEventTypeId: '11', baseUrl: impact.baseUrl, ...s }, credentials: { authToken: 'tok' } },
     { id: `${integrationId}_ps`, type: 'partnerstack', settings: { publicKey: 'pub', baseUrl: ps.apiBase, ...s }, credentials: { secretKey: 'sec' } },
-    { id: `${integrationId}_tn`, type: 'tracknow', settings: { baseUrl: tn.baseUrl, ...s }, credentials: {} },
+    { id: `${integrationId}_tn`, type: 'tracknow', settings: { baseUrl: tn.baseUrl, campaignId: '5', ...s }, credentials: {} },
     { id: `${integrationId}_wh`, type: 'webhook', settings: { url: wh.baseUrl, ...s }, credentials: { signingSecret: secret } },
   ],
 });

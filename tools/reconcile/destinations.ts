@@ -4,10 +4,11 @@
  * - impact.com: sale, then PUT of the order's refunded total, DELETE on a full refund; twice:
  *   `impact` with the seed's separate first/recurring trackers, `impact_one_tracker` with one;
  * - PartnerStack: transactions keyed by order, negative ones for partial refunds, DELETE on a full refund;
+ *   only the orders of customers PartnerStack knows (`owed`);
  * - the generic webhook: receivers dedupe on webhook-id.
  * Left out on purpose (documented semantics, services/dispatcher/README.md): Everflow
- * dead-letters partial refunds (it has no partial reversal), and Tracknow is at least once
- * (no dedupe: a resend after a crash may credit twice).
+ * dead-letters partial refunds (it has no partial reversal) and, like Tracknow, is at least once
+ * (no dedupe under "Allow Duplicate Conversions": a resend after a crash may credit twice).
  */
 import type { Pool } from 'pg';
 import { createIntegration, createSecretBox, parseKey } from '@sas/runtime';
@@ -15,6 +16,7 @@ import {
   TEST_SECRETS_KEY, impactCredited, partnerstackCredited, startImpactStub, startPartnerstackStub, startWebhookStub,
   webhookCredited, type CreditedOrder,
 } from '@sas/testkit';
+import type { TruthOrder } from '../simulator/truth.js';
 
 export const RECONCILED_DESTINATIONS = ['impact', 'impact_one_tracker', 'partnerstack', 'webhook'] as const;
 export type ReconciledDestination = (typeof RECONCILED_DESTINATIONS)[number];
@@ -26,6 +28,7 @@ export const startReconcileTargets = async (p: { integrationId: string; webhookS
   const [impact, impactOne, partnerstack, webhook] = await Promise.all([
     startImpactStub(impactAuth),
     startImpactStub(impactAuth),
+    // PartnerStack refuses a transaction of a customer it does not know (issue 14, item 1): see `owed`.
     startPartnerstackStub(psAuth),
     startWebhookStub({ secret: hookSecret }),
   ]);
@@ -57,6 +60,13 @@ export const startReconcileTargets = async (p: { integrationId: string; webhookS
   });
   return {
     impact, impactOne, partnerstack, webhook,
+    /**
+     * PartnerStack is owed only the orders of customers it knows: ours are created by the
+     * CUSTOMER_IDENTITY of a customer with a partner_key (POST /customers needs one,
+     * docs.partnerstack.com/reference/post_v2-customers-1), and a transaction naming any other
+     * customer is refused (post_v2-transactions). The others owe every order.
+     */
+    owed: (destination: string, t: TruthOrder): boolean => destination !== 'partnerstack' || Boolean(t.partnerKey),
     /** `orderIds`: Stripe's order ids, for partners that credit some under a shortened id (impact's 64 characters). */
     credited: (orderIds: readonly string[] = []): Record<ReconciledDestination, CreditedOrder[]> => ({
       impact: impactCredited(impact.submissions, impact.actions, orderIds),

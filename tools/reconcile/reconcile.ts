@@ -29,6 +29,12 @@ export interface OrderFinding {
 /** Names the reported bug that explains a finding, or null. */
 export type KnownDefect = (f: OrderFinding, truth: TruthOrder | undefined) => string | null;
 
+/**
+ * Whether a destination is owed this order at all (default: every destination, every order).
+ * An order not owed must not be credited (expected 0); its absence is not missing.
+ */
+export type Owed = (destination: string, t: TruthOrder) => boolean;
+
 export interface ReconcileResult {
   readonly customers: number;
   readonly orders: number;
@@ -43,6 +49,7 @@ export interface ReconcileResult {
 
 export const reconcile = (
   truth: readonly TruthOrder[], credited: Readonly<Record<string, readonly CreditedOrder[]>>, knownDefect: KnownDefect = () => null,
+  owed: Owed = () => true,
 ): ReconcileResult => {
   const details: string[] = [];
   const findings: OrderFinding[] = [];
@@ -66,6 +73,12 @@ export const reconcile = (
     }
     for (const t of truth) {
       const c = creditedByOrder.get(t.orderId);
+      if (!owed(destination, t)) {
+        if (c && (c.netMinor !== 0 || c.saleCredits > 0)) {
+          deviations.push({ destination, customerId: t.customerId, orderId: t.orderId, currency: t.currency, expectedMinor: 0, creditedMinor: c.netMinor, creditedCurrency: c.currency });
+        }
+        continue;
+      }
       const expected = t.paidMinor - t.refundedMinor;
       const sameMoney = c ? c.currency === t.currency && c.netMinor === expected : expected === 0 && t.paidMinor === 0;
       if (!sameMoney || (!c && t.paidMinor > 0)) {

@@ -34,6 +34,14 @@ describe('reconcile', () => {
     expect(r.details.length > 0).toBe(expected.mismatches + expected.double_credits + expected.missing > 0);
   });
 
+  // Issue 14, item 1: PartnerStack knows only customers created there (a partner referred them).
+  it('an order a destination is not owed: absent is fine, credited is a mismatch, and other destinations still owe it', () => {
+    const owed = (destination: string, t: TruthOrder) => destination !== 'partnerstack' || t.customerId !== 'cus_2';
+    expect(reconcile(truth, { partnerstack: exact.slice(0, 2), webhook: exact }, undefined, owed)).toMatchObject({ mismatches: 0, missing: 0 });
+    expect(reconcile(truth, { partnerstack: exact }, undefined, owed)).toMatchObject({ mismatches: 1, missing: 0 });
+    expect(reconcile(truth, { webhook: exact.slice(0, 2) }, undefined, owed)).toMatchObject({ mismatches: 0, missing: 1 });
+  });
+
   it('counts per destination: the same miss at two partners is two misses', () => {
     expect(reconcile(truth, { a: exact.slice(1), b: exact.slice(1), c: exact })).toMatchObject({ missing: 2, mismatches: 0 });
   });

@@ -18,6 +18,8 @@ export interface TruthOrder {
   readonly refunds: readonly number[];
   /** What was sold: a subscription's first invoice, a renewal, another invoice (an upgrade's prorations), a one-time Checkout. */
   readonly sale: 'first' | 'recurring' | 'other' | 'one_time';
+  /** The customer's `partner_key` in Stripe metadata (a partner referred them), else null. */
+  readonly partnerKey?: string | null;
 }
 
 export const invoiceAmountPaid = (lines: readonly { amount: number }[]): number => lines.reduce((s, l) => s + l.amount, 0);
@@ -42,6 +44,8 @@ export const truthOf = (histories: readonly CustomerHistory[]): TruthOrder[] => 
       if (e.charge.refunds.length > (refunded.get(e.charge.id)?.length ?? 0)) refunded.set(e.charge.id, e.charge.refunds.map((r) => r.amount));
     }
   }
+  const created = unique.find((e) => e.type === 'customer.created');
+  const partnerKey = created?.type === 'customer.created' ? created.customer.metadata.partner_key ?? null : null;
   const refundedByOrder = new Map<string, number[]>();
   for (const e of unique) {
     if (e.type !== 'charge.refunded') continue;
@@ -52,7 +56,7 @@ export const truthOf = (histories: readonly CustomerHistory[]): TruthOrder[] => 
     const refunds = refundedByOrder.get(orderId) ?? [];
     return {
       customerId: h.customerId, orderId, currency: o.currency.toUpperCase(), paidMinor: o.paidMinor,
-      refundedMinor: refunds.reduce((s, r) => s + r, 0), refunds, sale: o.sale,
+      refundedMinor: refunds.reduce((s, r) => s + r, 0), refunds, sale: o.sale, partnerKey,
     };
   });
 });

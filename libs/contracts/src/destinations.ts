@@ -15,6 +15,8 @@ export type SettingKind = 'id' | 'text' | 'url' | 'host' | 'boolean' | 'positive
 export interface DestinationFields {
   /** Settings the dispatcher's adapter cannot send without. */
   readonly requiredSettings: readonly string[];
+  /** Why a required setting is required, where it is a partner's documented rule (said in the admin API's refusal). */
+  readonly requiredBecause?: Readonly<Record<string, string>>;
   /** At least one of each group is needed (e.g. Everflow: its tracking domain or a base URL). */
   readonly oneOfSettings?: readonly (readonly string[])[];
   readonly settings: Readonly<Record<string, SettingKind>>;
@@ -112,14 +114,22 @@ export const destinationFields: Readonly<Record<Exclude<DestinationType, 'dry_ru
     optionalCredentials: [],
   },
   everflow: {
-    requiredSettings: [],
+    requiredSettings: ['nid'],
+    requiredBecause: {
+      nid: 'an Everflow S2S postback carries the network id and the transaction id at a minimum ' +
+        '(helpdesk.everflow.io/customer/accessing-editing-s2s-postback-urls)',
+    },
     oneOfSettings: [['trackingDomain', 'baseUrl']],
-    settings: { trackingDomain: 'host', baseUrl: 'url', nid: 'id', eventId: 'id', recurringEventId: 'id', emailAttribution: 'boolean', trackBy, [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean' },
+    settings: { trackingDomain: 'host', baseUrl: 'url', nid: 'id', eventId: 'id', recurringEventId: 'id', emailAttribution: 'boolean', allowDuplicateConversions: 'boolean', trackBy, [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean' },
     requiredCredentials: [],
     optionalCredentials: ['verificationToken'],
   },
   tracknow: {
-    requiredSettings: [],
+    requiredSettings: ['campaignId'],
+    requiredBecause: {
+      campaignId: 'every documented Tracknow postback carries campaign_id, "required in certain types of integrations" ' +
+        '(docs.tracknow.io/integrations/supported-parameters, docs.tracknow.io/payouts/lifetime-payout)',
+    },
     oneOfSettings: [['namespace', 'baseUrl']],
     settings: { namespace: 'text', baseUrl: 'url', campaignId: 'id', goal: 'id', recurringGoal: 'id', trackBy, [CLIENT_REFERENCE_ID_IS_CLICK]: 'boolean' },
     requiredCredentials: [],
@@ -173,7 +183,8 @@ const present = (v: unknown): boolean => v !== undefined && v !== null && v !== 
 const settingsProblems = (label: string, f: DestinationFields, settings: Readonly<Record<string, unknown>>, allowed: Readonly<Record<string, SettingKind>>): string[] => {
   const problems: string[] = [];
   for (const name of f.requiredSettings) {
-    if (!present(settings[name])) problems.push(`settings.${name} is required for ${label}`);
+    const why = f.requiredBecause?.[name];
+    if (!present(settings[name])) problems.push(`settings.${name} is required for ${label}${why ? `: ${why}` : ''}`);
   }
   for (const group of f.oneOfSettings ?? []) {
     if (!group.some((n) => present(settings[n]))) problems.push(`settings.${group.join(' or settings.')} is required for ${label}`);

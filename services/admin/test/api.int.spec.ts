@@ -176,6 +176,13 @@ describe('admin API: destinations', () => {
     // Issue 15 class 6: where impact credits invoices neither first nor cycle is one of three choices.
     { name: 'a misspelt otherInvoiceSales → 400 naming the field and the values', method: 'PATCH' as const, url: () => `/v1/integrations/${id}/destinations/${destId}`,
       body: () => ({ settings: { otherInvoiceSales: 'recurring' } }), status: 400, message: 'settings.otherInvoiceSales must be one of recurringTracker, firstSaleTracker, skip' },
+    // Issue 14: a destination breaking a partner's documented rule is refused, naming the field and the rule.
+    { name: 'a Tracknow destination without its campaign id → 400 naming the field and the documented rule', method: 'POST' as const, url: () => `/v1/integrations/${id}/destinations`,
+      body: () => ({ id: uniqueId('d'), type: 'tracknow', settings: { namespace: 'acme' } }), status: 400,
+      message: 'settings.campaignId is required for tracknow: every documented Tracknow postback carries campaign_id, "required in certain types of integrations" (docs.tracknow.io/integrations/supported-parameters, docs.tracknow.io/payouts/lifetime-payout)' },
+    { name: 'an Everflow destination without its network id → 400 naming the field and the documented rule', method: 'POST' as const, url: () => `/v1/integrations/${id}/destinations`,
+      body: () => ({ id: uniqueId('d'), type: 'everflow', settings: { trackingDomain: 'track.example.com' } }), status: 400,
+      message: 'settings.nid is required for everflow: an Everflow S2S postback carries the network id and the transaction id at a minimum (helpdesk.everflow.io/customer/accessing-editing-s2s-postback-urls)' },
     { name: 'an unknown type → 400', method: 'POST' as const, url: () => `/v1/integrations/${id}/destinations`, body: () => ({ id: uniqueId('d'), type: 'mailchimp' }), status: 400,
       message: 'body.type must be one of impact, partnerstack, everflow, tracknow, webhook, dry_run' },
   ])('$name', async ({ method, url, body, status, message }) => {

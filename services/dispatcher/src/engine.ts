@@ -270,7 +270,7 @@ export const createEngine = (deps: EngineDeps) => {
       failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
     }
     const cls = answer
-      ? classifyFor(d.type)(answer, built, { mayHaveReached: reversalDone ?? n > 1 })
+      ? classifyFor(d.type)(answer, built, { mayHaveReached: reversalDone ?? n > 1, partnerDedupes: partnerDedupes(d) })
       : ({ ok: false, retriable: true, error: failure ?? 'no answer' } as const);
     const httpStatus = answer?.status ?? null;
     const ra = answer ? partnerWaitMs(answer, deps.now()) : null;
@@ -285,7 +285,7 @@ export const createEngine = (deps: EngineDeps) => {
       return;
     }
     if (cls.ok) {
-      const doubt = inDoubtNote(d, c.orderId, n);
+      const doubt = inDoubtNote(d, c.orderId, n, built.action);
       if (doubt) log.warn({ ...logBase, status: httpStatus, error: doubt }, 'delivery attempted');
       else log.info({ ...logBase, status: httpStatus }, 'delivery attempted');
       await finish(job, [outcome(job, built.action, n, cls.duplicate ? 'duplicate' : 'sent', httpStatus, doubt)],
@@ -295,7 +295,7 @@ export const createEngine = (deps: EngineDeps) => {
     const decision = cls.retriable ? decideRetry(deps.retrySchedule, n, deps.random(), ra) : ({ giveUp: true } as const);
     // A failed resend to a partner that cannot dedupe may still have credited: say so on the
     // outcome and the dead letter too, or requeueing that dead letter credits once more.
-    const doubt = inDoubtNote(d, c.orderId, n);
+    const doubt = inDoubtNote(d, c.orderId, n, built.action);
     const error = [cls.error, doubt, 'giveUp' in decision ? noSaleNote : null].filter((x) => x !== null).join('; ');
     const mayHaveLanded = attemptMayHaveLanded(httpStatus);
     log.warn({ ...logBase, status: httpStatus, nextDelayMs: 'retryInMs' in decision ? decision.retryInMs : null, error }, 'delivery attempted');

@@ -18,8 +18,12 @@ const setup = async (p: { faults?: Faults; tracknow: boolean }) => {
   const prefix = `${uniqueId('chaos')}.`;
   const integrationId = uniqueId('int_');
   const impact = await startImpactStub({ accountSid: 'IRsid', authToken: 'tok', ...(p.faults ? { faults: p.faults } : {}) });
-  const ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec', ...(p.faults ? { faults: p.faults } : {}) });
-  const ef = await startEverflowStub({ verificationToken: 'vt', ...(p.faults ? { faults: p.faults } : {}) });
+  // This test sends sales without customer identities first: the stub's unknown-customer rule is off.
+  const ps = await startPartnerstackStub({ publicKey: 'pub', secretKey: 'sec', requireCustomer: false, ...(p.faults ? { faults: p.faults } : {}) });
+  // An offer that rejects duplicate conversions (error 8): there Everflow dedupes our resends, so
+  // these tests hold it to exactly once. Under "Allow Duplicate Conversions" (the default, which
+  // rebills need) it is at least once, flagged in doubt, like Tracknow (dispatcher.int.spec.ts).
+  const ef = await startEverflowStub({ verificationToken: 'vt', allowDuplicates: false, ...(p.faults ? { faults: p.faults } : {}) });
   const wh = await startWebhookStub({ secret: SECRET, ...(p.faults ? { faults: p.faults } : {}) });
   const tn = p.tracknow ? await startTracknowStub(p.faults ? { faults: p.faults } : {}) : null;
   const log = createLogger('chaos', process.env.TEST_LOG_LEVEL ?? 'warn');
@@ -31,9 +35,9 @@ const setup = async (p: { faults?: Faults; tracknow: boolean }) => {
     destinations: [
       { id: `${integrationId}_impact`, type: 'impact', settings: { accountSid: 'IRsid', campaignId: '1', eventTypeId: '10', recurringEventTypeId: '11', baseUrl: impact.baseUrl, ...s }, credentials: { authToken: 'tok' } },
       { id: `${integrationId}_ps`, type: 'partnerstack', settings: { publicKey: 'pub', baseUrl: ps.apiBase, ...s }, credentials: { secretKey: 'sec' } },
-      { id: `${integrationId}_ef`, type: 'everflow', settings: { baseUrl: ef.baseUrl, ...s }, credentials: { verificationToken: 'vt' } },
+      { id: `${integrationId}_ef`, type: 'everflow', settings: { baseUrl: ef.baseUrl, nid: '7', allowDuplicateConversions: false, ...s }, credentials: { verificationToken: 'vt' } },
       { id: `${integrationId}_wh`, type: 'webhook', settings: { url: wh.baseUrl, ...s }, credentials: { signingSecret: SECRET } },
-      ...(tn ? [{ id: `${integrationId}_tn`, type: 'tracknow' as const, settings: { baseUrl: tn.baseUrl, ...s }, credentials: {} }] : []),
+      ...(tn ? [{ id: `${integrationId}_tn`, type: 'tracknow' as const, settings: { baseUrl: tn.baseUrl, campaignId: '5', ...s }, credentials: {} }] : []),
     ],
   });
   await ensureTopics(createKafka({ brokers: [stackEndpoints().kafkaBrokers], clientId: 'chaos', log }), prefix);

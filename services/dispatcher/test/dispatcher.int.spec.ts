@@ -107,10 +107,10 @@ describe('dispatcher', () => {
     expect(impact.credits.get(`10:${sale.orderId}`)).toBe(49);
     // impact matches CustomerEmail as SHA-1, not SHA-256 (issue 14 item 6): hashed from the stored email.
     expect(impact.submissions.find((s) => s.fields.OrderId === sale.orderId)?.fields.CustomerEmail).toBe(createHash('sha1').update(email.toLowerCase()).digest('hex'));
-    expect(ps.customers.get(customerId)).toEqual({ email, partnerKey: 'pk_1', providerKey: customerId });
+    expect(ps.customers.get(customerId)).toMatchObject({ email, partnerKey: 'pk_1', providerKey: customerId });
     expect(ps.transactions.get(sale.orderId)).toMatchObject({ customer: customerId, amount: 4_900, currency: 'USD', productKey: 'prod_key_1', deleted: false });
     expect(ef.conversions.find((c) => c.orderId === sale.orderId)).toMatchObject({ transactionId: sale.attribution.clickId, amount: 49, reversed: false });
-    expect(tn.postbacks.find((q) => q.order_id === sale.orderId)).toMatchObject({ click_id: sale.attribution.clickId, amount: '49.00', currency: 'USD', campaign_id: '5', new_customer: '1' });
+    expect(tn.postbacks.find((q) => q.order_id === sale.orderId)).toMatchObject({ click_id: sale.attribution.clickId, amount: '49.00', currency: 'USD', campaign_id: '5', new_customer: 'true' });
     const hook = wh.received.find((r) => (r.payload.data as Conversion).conversionId === sale.conversionId);
     expect(hook?.payload).toMatchObject({ type: 'conversion.sale_first', action: 'credit', data: { orderId: sale.orderId, amount: { minor: 4_900, currency: 'USD', decimal: '49.00' } } });
     expect(wh.rejected).toEqual([]);
@@ -124,7 +124,7 @@ describe('dispatcher', () => {
     const { rows } = await pool.query(`SELECT status, dry_run_request FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('dry'), sale.orderId]);
     expect(rows[0].status).toBe('dry_run');
     expect(rows[0].dry_run_request).toMatchObject({ method: 'POST', url: 'https://api.partnerstack.test/api/v2/transactions', headers: { authorization: '[redacted]' } });
-    expect(JSON.parse(rows[0].dry_run_request.body)).toMatchObject({ customer_key: customerId, amount: 4_900, key: sale.orderId });
+    expect(JSON.parse(rows[0].dry_run_request.body)).toMatchObject({ customer_external_key: customerId, amount: 4_900, key: sale.orderId });
     const identityDry = await pool.query(`SELECT dry_run_request FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('dry'), customerId]);
     expect(JSON.parse(identityDry.rows[0].dry_run_request.body).email).toBe('[redacted]');
 
@@ -232,20 +232,21 @@ describe('dispatcher', () => {
     expect(rows).toEqual([{ landed: true, n: expect.any(Number) }]);
   });
 
-  /** What a dispatcher that died mid-attempt leaves behind: a Tracknow row `sending`, attempt 1, its lease over. */
-  const leaveSendingTracknowRow = async (c: Conversion) => {
+  /** What a dispatcher that died mid-attempt leaves behind: a credit row `sending`, attempt 1, its lease over. */
+  const leaveSendingRow = async (c: Conversion, type: 'tracknow' | 'everflow', dest: 'tn' | 'ef') => {
     const frame = await createConversionCodec(stackEndpoints().schemaRegistryUrl).encode(topicName('conversions', prefix), c);
     await pool.query(
       `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, attempts, scope, destination_type,
                                     conversion_frame, next_attempt_at, lease_owner, lease_until)
-       VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, 'tracknow', $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
-      [integrationId, id('tn'), c.orderId, c.conversionId, prefix, frame]);
+       VALUES ($1, $2, $3, 'credit', $4, 'sending', 1, $5, $7, $6, now() - interval '2 seconds', 'dead-instance', now() - interval '1 second')`,
+      [integrationId, id(dest), c.orderId, c.conversionId, prefix, frame, type]);
   };
+  const leaveSendingTracknowRow = (c: Conversion) => leaveSendingRow(c, 'tracknow', 'tn');
 
   it('tracknow has no dedupe: a row a crash left in "sending" is resent once and flagged in doubt; if the crash came after Tracknow\'s answer, it credits twice (residual risk)', async () => {
     const c = forIntegration({ kind: 'SALE_FIRST' });
     // What a dispatcher that died after Tracknow credited the postback, before its ledger settle, leaves behind.
-    await fetch(`${tn.baseUrl}/postback?${new URLSearchParams({ click_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD' })}`);
+    await fetch(`${tn.baseUrl}/postback?${new URLSearchParams({ campaign_id: '5', click_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD' })}`);
     await leaveSendingTracknowRow(c);
     const resent = await waitFor(() => outcomesOf(c, 'tn').find((o) => o.status === 'sent'), { what: 'taken-over row resent', timeoutMs: 15_000 });
     expect(resent).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order ${c.orderId} may be credited twice`) });
@@ -284,6 +285,17 @@ describe('dispatcher', () => {
     await waitFor(() => (finalOf(full, 'impact') ? true : undefined), { what: 'long checkout reversed' });
     expect(finalOf(full, 'impact')).toMatchObject({ status: 'sent' });
     expect(impact.actions.get(`10:${orderId}`)).toMatchObject({ state: 'reversed' });
+  });
+
+  // issue 14, item 10: under "Allow Duplicate Conversions" (seed 004; error-code guide, error 8) Everflow has no dedupe key.
+  it('everflow with duplicates allowed: a row a crash left in "sending" is resent once and flagged in doubt; it credits twice there (residual risk, as for Tracknow)', async () => {
+    const c = forIntegration({ kind: 'SALE_FIRST' });
+    // What a dispatcher that died after Everflow credited the postback, before its ledger settle, leaves behind.
+    await fetch(`${ef.baseUrl}/?${new URLSearchParams({ nid: '7', transaction_id: c.attribution.clickId!, order_id: c.orderId, amount: '49.00', currency: 'USD', verification_token: 'vt' })}`);
+    await leaveSendingRow(c, 'everflow', 'ef');
+    const resent = await waitFor(() => outcomesOf(c, 'ef').find((o) => o.status === 'sent'), { what: 'taken-over Everflow row resent', timeoutMs: 15_000 });
+    expect(resent).toMatchObject({ attempt: 2, error: expect.stringContaining(`in doubt: resent after attempt 1 may have reached everflow, which documents no dedupe; order ${c.orderId} may be credited twice`) });
+    expect(ef.book.counts.get(`base:${c.orderId}`)).toBe(2);
   });
 
   it('impact partial refunds out of order: the older one re-sends the highest refunded total, the amount never goes back up', async () => {

@@ -6,6 +6,7 @@
  */
 import { currencyExponent, impactOrderIdOf } from '@sas/contracts';
 import type { ImpactAction, ImpactSubmission } from '../impactStub.js';
+import type { EverflowConversion } from './everflowStub.js';
 import type { PartnerstackTransaction } from './partnerstackStub.js';
 
 export interface CreditedOrder {
@@ -57,6 +58,36 @@ export const partnerstackCredited = (transactions: Iterable<PartnerstackTransact
     const o = byOrder.get(orderId) ?? { currency: t.currency, net: 0, credits: 0 };
     if (cut < 0) o.credits++;
     if (!t.deleted) o.net += t.amount;
+    byOrder.set(orderId, o);
+  }
+  return [...byOrder].map(([orderId, o]) => ({ orderId, currency: o.currency, netMinor: o.net, saleCredits: o.credits, doubleRefunds: 0 }));
+};
+
+/**
+ * Everflow: every conversion the stub recorded, per order_id; a reversal voids the whole
+ * conversion (helpdesk.everflow.io/en/articles/6273089), so a reversed one holds 0. Under
+ * "Allow Duplicate Conversions" a resend is a second conversion: saleCredits > 1.
+ */
+export const everflowCredited = (conversions: Iterable<EverflowConversion>): CreditedOrder[] => {
+  const byOrder = new Map<string, { currency: string; net: number; credits: number }>();
+  for (const c of conversions) {
+    const o = byOrder.get(c.orderId) ?? { currency: c.currency, net: 0, credits: 0 };
+    o.credits++;
+    if (!c.reversed) o.net += decimalToMinor(c.amount, c.currency || 'USD');
+    byOrder.set(c.orderId, o);
+  }
+  return [...byOrder].map(([orderId, o]) => ({ orderId, currency: o.currency, netMinor: o.net, saleCredits: o.credits, doubleRefunds: 0 }));
+};
+
+/** Tracknow: every accepted postback is a credit of its order (no dedupe, no refund documented). */
+export const tracknowCredited = (postbacks: readonly Readonly<Record<string, string>>[]): CreditedOrder[] => {
+  const byOrder = new Map<string, { currency: string; net: number; credits: number }>();
+  for (const q of postbacks) {
+    const orderId = q.order_id ?? '';
+    const currency = (q.currency ?? '').toUpperCase();
+    const o = byOrder.get(orderId) ?? { currency, net: 0, credits: 0 };
+    o.credits++;
+    o.net += decimalToMinor(Number(q.amount ?? '0'), currency || 'USD');
     byOrder.set(orderId, o);
   }
   return [...byOrder].map(([orderId, o]) => ({ orderId, currency: o.currency, netMinor: o.net, saleCredits: o.credits, doubleRefunds: 0 }));

@@ -10,15 +10,38 @@ export interface PartnerstackTransaction {
 }
 
 /**
- * PartnerStack v2 (partner-apis.md): JSON with Basic public_key:secret_key. Customers need
- * customer_key, a plain email and partner_key; transactions one customer reference, an
- * integer amount (minor units, may be negative), currency, and a key of 4–255 characters,
- * metadata of at most 25 keys. A key already used is refused (409), as a transaction key is
- * unique; DELETE /transactions/{key} removes one.
+ * PartnerStack v2, JSON with Basic public_key:secret_key. Each rule below names its page:
+ * - POST /customers: customer_key (the merchant's "external customer key"), email (4-255,
+ *   valid) and partner_key are required; provider_key is the payment provider's id
+ *   (docs.partnerstack.com/reference/post_v2-customers-1). The answer's `key` is
+ *   PartnerStack's own key for the customer; its shape is not documented, the stub makes one.
+ * - POST /transactions: exactly one of customer_key (PartnerStack's own key),
+ *   customer_external_key (the merchant's key, as given by PartnerStackJS or POST /customers) or
+ *   customer_email; amount an integer in cents within ±50,000,000,000; currency three letters;
+ *   key 4-255 characters; metadata at most 25 attributes
+ *   (docs.partnerstack.com/reference/post_v2-transactions).
+ * - A transaction naming a customer PartnerStack does not know by that field is refused (the
+ *   reference lists 404 Not Found among its answers; the exact status for an unknown customer is
+ *   not documented, the stub answers 404). `requireCustomer: false` turns this off for runs that
+ *   send no customer identities first.
+ * - A transaction key already used: 409. The reference does not document the answer to a
+ *   duplicate key; a key is the transaction's identity in PartnerStack, and 409 is the stub's choice.
+ * - DELETE /transactions/{key}: not in the v2 reference we could find (partner-apis.md: seen in
+ *   third-party clients); the stub deletes, and answers 404 for an unknown or deleted key.
+ * - Rate limits are not documented (partner-apis.md): the stub's 429s are injected faults only.
  */
 export const startPartnerstackStub = async (p: { publicKey: string; secretKey: string; requireCustomer?: boolean; faults?: Faults }) => {
+  const requireCustomer = p.requireCustomer ?? true;
   const auth = basicAuthOf(p.publicKey, p.secretKey);
-  const customers = new Map<string, { email: string; partnerKey: string; providerKey: string | null }>();
+  /** By the merchant's external key (POST /customers customer_key). */
+  const customers = new Map<string, { key: string; email: string; partnerKey: string; providerKey: string | null }>();
+  let customerSeq = 0;
+  /** Finds a customer by the one field a transaction names it with. */
+  const knows = (field: string, value: string): boolean => {
+    if (field === 'customer_external_key') return customers.has(value);
+    if (field === 'customer_key') return [...customers.values()].some((c) => c.key === value);
+    return [...customers.values()].some((c) => c.email.toLowerCase() === value.toLowerCase());
+  };
   const transactions = new Map<string, PartnerstackTransaction>();
   const book = new CreditBook();
   const rejected: { path: string; errors: string[] }[] = [];
@@ -41,27 +64,36 @@ export const startPartnerstackStub = async (p: { publicKey: string; secretKey: s
   const onCustomer = (b: Record<string, unknown>): StubReply => {
     const errors: string[] = [];
     for (const k of ['customer_key', 'email', 'partner_key']) if (typeof b[k] !== 'string' || !(b[k] as string)) errors.push(`${k} is required`);
-    if (typeof b.email === 'string' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(b.email)) errors.push('email must be an email address');
+    if (typeof b.email === 'string' && (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(b.email) || b.email.length < 4 || b.email.length > 255)) {
+      errors.push('email must be an email address of 4-255 characters');
+    }
     if (errors.length > 0) return bad('/customers', errors);
     const key = b.customer_key as string;
     if (customers.has(key)) return { status: 409, body: { message: `customer ${key} already exists` } };
-    customers.set(key, { email: b.email as string, partnerKey: b.partner_key as string, providerKey: typeof b.provider_key === 'string' ? b.provider_key : null });
-    return { status: 200, body: { data: { key, customer_key: key } } };
+    const own = `cust_${++customerSeq}`;
+    customers.set(key, { key: own, email: b.email as string, partnerKey: b.partner_key as string, providerKey: typeof b.provider_key === 'string' ? b.provider_key : null });
+    return { status: 200, body: { data: { key: own, customer_key: key } } };
   };
 
   const onTransaction = (b: Record<string, unknown>): StubReply => {
     const errors: string[] = [];
     const refs = ['customer_key', 'customer_external_key', 'customer_email'].filter((k) => typeof b[k] === 'string' && b[k]);
     if (refs.length !== 1) errors.push('exactly one of customer_key, customer_external_key, customer_email is required');
-    if (typeof b.amount !== 'number' || !Number.isInteger(b.amount)) errors.push('amount must be an integer (cents)');
+    if (typeof b.amount !== 'number' || !Number.isInteger(b.amount) || Math.abs(b.amount) > 50_000_000_000) {
+      errors.push('amount must be an integer (cents) between -50000000000 and 50000000000');
+    }
     if (typeof b.currency !== 'string' || !CURRENCY.test(b.currency)) errors.push('currency must be an ISO 4217 code');
     if (typeof b.key !== 'string' || b.key.length < 4 || b.key.length > 255) errors.push('key must be 4-255 characters');
     if (b.metadata !== undefined && (typeof b.metadata !== 'object' || b.metadata === null || Object.keys(b.metadata).length > 25)) {
       errors.push('metadata must be an object of at most 25 keys');
     }
     if (errors.length > 0) return bad('/transactions', errors);
-    const customer = String(b[refs[0]!]);
-    if (p.requireCustomer && refs[0] === 'customer_key' && !customers.has(customer)) return { status: 404, body: { message: `customer ${customer} not found` } };
+    const field = refs[0]!;
+    const customer = String(b[field]);
+    if (requireCustomer && !knows(field, customer)) {
+      rejected.push({ path: '/transactions', errors: [`no customer with ${field} ${customer}`] });
+      return { status: 404, body: { message: `customer not found by ${field}: ${customer}` } };
+    }
     const key = b.key as string;
     if (transactions.has(key)) {
       book.deduped++;

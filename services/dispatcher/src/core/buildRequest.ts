@@ -76,16 +76,18 @@ export const refundsAfterSale = (d: Destination): boolean => REFUNDS_AFTER_SALE.
 
 /** Whether the partner can recognise a resend (its key, a lookup) — false only where none is documented. */
 export const partnerDedupes = (d: Destination): boolean => {
-  const { adapter } = effective(d);
-  return adapter.noPartnerDedupe !== true;
+  const { adapter, dest } = effective(d);
+  const none = typeof adapter.noPartnerDedupe === 'function' ? adapter.noPartnerDedupe(dest) : adapter.noPartnerDedupe === true;
+  return !none;
 };
 
 /**
  * The note on an outcome of a resend to a partner that cannot dedupe: an earlier attempt
  * (a crash after the request, a timeout, a 5xx after processing) may have been credited.
  */
-export const inDoubtNote = (d: Destination, orderId: string, attempt: number): string | null =>
-  attempt > 1 && !partnerDedupes(d)
+export const inDoubtNote = (d: Destination, orderId: string, attempt: number, action: PartnerRequest['action'] = 'credit'): string | null =>
+  // Only a credit can count twice: a resent reversal (Everflow's voids the conversion) finds nothing left.
+  action === 'credit' && attempt > 1 && !partnerDedupes(d)
     ? `in doubt: resent after attempt ${attempt - 1} may have reached ${d.type}, which documents no dedupe; order ${orderId} may be credited twice there, check it`
     : null;
 

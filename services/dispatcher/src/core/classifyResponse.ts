@@ -25,6 +25,12 @@ export interface ClassifyContext {
    * ledger (reversalMayHaveLanded), so a refund that overtook its sale is never taken as done.
    */
   readonly mayHaveReached: boolean;
+  /**
+   * Whether the partner, under this destination's settings, recognises a resend (buildRequest
+   * partnerDedupes); absent: it does. Everflow reads a bodyless answer to a resend as its own
+   * duplicate rejection only when it does.
+   */
+  readonly partnerDedupes?: boolean;
 }
 
 export const accepted = (partnerRef: string | null = null, duplicate = false): ResponseClass => ({ ok: true, partnerRef, duplicate });

@@ -154,7 +154,7 @@ describe('planDispatch and dry runs', () => {
   it('a setting missing or a currency no partner can take: unsendable (dead-lettered with the reason), not thrown', () => {
     const missing = buildRequest(aConversion(), aDestination('webhook'), { nowMs: 0, email: null });
     expect(isUnsendable(missing) && missing.invalid).toMatch(/"url" is required/);
-    const badCurrency = buildRequest(aConversion({ currency: 'X1' }), aDestination('tracknow', { namespace: 'n' }), { nowMs: 0, email: null });
+    const badCurrency = buildRequest(aConversion({ currency: 'X1' }), aDestination('tracknow', { namespace: 'n', campaignId: '1' }), { nowMs: 0, email: null });
     expect(isUnsendable(badCurrency) && badCurrency.invalid).toMatch(/CurrencyError/);
   });
 });
@@ -176,12 +176,21 @@ describe('inDoubtNote: resends to a partner that cannot dedupe are flagged', () 
     { type: 'tracknow', attempt: 2, then: 'in doubt: resent after attempt 1 may have reached tracknow, which documents no dedupe; order in_9 may be credited twice there, check it' },
     { type: 'impact', attempt: 2, then: null },
     { type: 'partnerstack', attempt: 3, then: null },
-    { type: 'everflow', attempt: 2, then: null },
+    // Everflow offers allow duplicate conversions by default (seed 004): no dedupe, so flagged; an offer that rejects them dedupes.
+    { type: 'everflow', attempt: 2, then: 'in doubt: resent after attempt 1 may have reached everflow, which documents no dedupe; order in_9 may be credited twice there, check it' },
     { type: 'webhook', attempt: 2, then: null },
   ] as const)('$type attempt $attempt', ({ type, attempt, then }) => expect(inDoubtNote(aDestination(type, {}), 'in_9', attempt)).toBe(then));
 
-  it('only Tracknow documents no dedupe (a dry run follows its target)', () => {
-    expect(['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'].filter((t) => !partnerDedupes(aDestination(t as 'impact', {})))).toEqual(['tracknow']);
+  it('a resent reversal is never in doubt: it cannot count twice (Everflow\'s voids the whole conversion)', () => {
+    expect(inDoubtNote(aDestination('everflow', {}), 'in_9', 2, 'refund')).toBeNull();
+    expect(inDoubtNote(aDestination('everflow', {}), 'in_9', 2, 'reverse')).toBeNull();
+    expect(inDoubtNote(aDestination('everflow', {}), 'in_9', 2, 'credit')).toMatch(/^in doubt: /);
+  });
+
+  it('Tracknow documents no dedupe, nor Everflow under Allow Duplicate Conversions (the default); a dry run follows its target', () => {
+    expect(['impact', 'partnerstack', 'everflow', 'tracknow', 'webhook'].filter((t) => !partnerDedupes(aDestination(t as 'impact', {})))).toEqual(['everflow', 'tracknow']);
+    expect(partnerDedupes(aDestination('everflow', { allowDuplicateConversions: false }))).toBe(true);
     expect(partnerDedupes(aDestination('dry_run', { target: 'tracknow' }))).toBe(false);
+    expect(partnerDedupes(aDestination('dry_run', { target: 'everflow' }))).toBe(false);
   });
 });

@@ -30,11 +30,12 @@ export interface PartnerAdapter {
    */
   readonly refundSetsTotal?: boolean;
   /**
-   * The partner documents no way to dedupe or look up what it received (Tracknow): a resend
+   * The partner documents no way to dedupe or look up what it received (Tracknow), or not under
+   * the destination's settings (Everflow offers that allow duplicate conversions): a resend
    * after an attempt that may have reached it can credit twice. Such attempts are flagged, and
    * their outcome and ledger writes skip the shared batches to keep that window short.
    */
-  readonly noPartnerDedupe?: boolean;
+  readonly noPartnerDedupe?: boolean | ((d: Destination) => boolean);
   /** The partner processes requests later and says where to follow them (classify's `follow`). */
   readonly follow?: FollowUp;
 }

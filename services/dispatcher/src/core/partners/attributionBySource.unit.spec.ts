@@ -39,8 +39,8 @@ const pick = (o: string | Record<string, string>, key: string): string | null =>
 
 const impact = aDestination('impact', { accountSid: 'IRsid', campaignId: '1000', eventTypeId: '222', recurringEventTypeId: '333' }, { authToken: 'tok' });
 const impactRef = aDestination('impact', { ...impact.settings, clientReferenceIdIsClick: true }, { authToken: 'tok' });
-const tracknow = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test' });
-const tracknowRef = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test', clientReferenceIdIsClick: true });
+const tracknow = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test', campaignId: '1' });
+const tracknowRef = aDestination('tracknow', { baseUrl: 'https://acme-tracking.tracknow.test', campaignId: '1', clientReferenceIdIsClick: true });
 const everflow = aDestination('everflow', { baseUrl: 'https://ef.test', nid: '7' });
 const everflowRef = aDestination('everflow', { baseUrl: 'https://ef.test', nid: '7', clientReferenceIdIsClick: true });
 
@@ -80,8 +80,8 @@ describe('Everflow takes only its transaction_id', () => {
 describe('PartnerStack takes its keys, never a click', () => {
   const ps = aDestination('partnerstack', { publicKey: 'pub', baseUrl: 'https://ps.test/api/v2' }, { secretKey: 'sec' });
   it.each([
-    { name: 'impact click + client_reference_id + keys: customer_key, no click anywhere', c: sale({ ...impactAndRef.attribution, customerKey: 'ck_1', partnerKey: 'pk_1' }), then: { customer_key: 'ck_1' } },
-    { name: 'a merchant user id in client_reference_id is not the customer key', c: userIdOnly, then: { customer_key: 'cus_9' } },
+    { name: 'impact click + client_reference_id + keys: its merchant key as customer_external_key, no click anywhere', c: sale({ ...impactAndRef.attribution, customerKey: 'ck_1', partnerKey: 'pk_1' }), then: { customer_external_key: 'ck_1' } },
+    { name: 'a merchant user id in client_reference_id is not the customer key', c: userIdOnly, then: { customer_external_key: 'cus_9' } },
   ])('$name', ({ c, then }) => {
     const r = partnerstackRequest(c, ps, ctx);
     if (isSkip(r) || isUnsendable(r)) throw new Error('not sent');

@@ -27,15 +27,15 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
 
   it.each([
     { name: 'first invoice → transaction in integer cents, net of tax, key = invoice id', c: aConversion({ amountMinor: 5_880, taxMinor: 980 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: 4_900, currency: 'USD', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: 4_900, currency: 'USD', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'JPY: whole yen, no ×100 (minor unit of a zero-decimal currency)', c: aConversion({ currency: 'JPY', amountMinor: 4_900 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: 4_900, currency: 'JPY', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: 4_900, currency: 'JPY', key: 'in_123', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'the merchant\'s customer_key and product_key win', c: aConversion({ attribution: { ...aConversion().attribution, customerKey: 'user-42', productKey: 'productXYZ-101' } }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'user-42', amount: 4_900, currency: 'USD', key: 'in_123', product_key: 'productXYZ-101', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'user-42', amount: 4_900, currency: 'USD', key: 'in_123', product_key: 'productXYZ-101', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'customer identity → customer with the plain email from the attribution store', c: aConversion({ kind: 'CUSTOMER_IDENTITY', orderId: 'cus_9' }),
       then: { method: 'POST', path: '/api/v2/customers', body: { customer_key: 'cus_9', email: 'jane@example.com', partner_key: 'pk_1', provider_key: 'cus_9', meta: { stripe_customer_id: 'cus_9' } } } },
     { name: 'partial refund → a negative transaction of its own, keyed by the refund', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 1_000, orderAmountMinor: 4_900, refundedTotalMinor: 1_000 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -1_000, currency: 'USD', key: 'in_123:refund:re_1', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: -1_000, currency: 'USD', key: 'in_123:refund:re_1', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'full refund → the transaction is deleted, as PartnerStack\'s own Stripe integration does', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_2' }),
       then: { method: 'DELETE', path: '/api/v2/transactions/in_123', body: null } },
     { name: 'failed charge (reversal) → deleted, on a destination tracking charges', c: aConversion({ kind: 'REVERSAL', orderId: 'ch_1234' }), dest: byCharge,
@@ -46,9 +46,9 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
       then: { method: 'DELETE', path: '/api/v2/transactions/in_123', body: null } },
     // A DELETE would leave the earlier negative transactions standing (−Σ partials): the rest is one more negative transaction.
     { name: 'the refund completing earlier partial ones → a negative transaction of its own amount, keyed by the refund', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_3', amountMinor: 3_000, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
     { name: 'the same, sent as a partial refund that reaches the order amount', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_3', amountMinor: 3_000, orderAmountMinor: 4_900, refundedTotalMinor: 4_900 }),
-      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
+      then: { method: 'POST', path: '/api/v2/transactions', body: { customer_external_key: 'cus_9', amount: -3_000, currency: 'USD', key: 'in_123:refund:re_3', metadata: { conversion_id: 'cnv_1', stripe_event_id: 'evt_1', subscription_id: 'sub_1' } } } },
   ])('$name', ({ c, then, ...o }) => {
     const r = req(partnerstackRequest(c, ('dest' in o ? o.dest : undefined) ?? d, ctx));
     expect({ method: r.method, path: new URL(r.url).pathname, body: r.body === null ? null : JSON.parse(r.body) }).toEqual(then);
@@ -75,6 +75,24 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
     expect(bodies.reduce((s, b) => s + b.amount, 0)).toBe(0);
   });
 
+  // docs.partnerstack.com/reference/post_v2-customers-1 (customer_key = the external key we set) and
+  // post_v2-transactions (customer_external_key = that key; customer_key = PartnerStack's own): one customer, one field.
+  it.each([
+    { name: 'merchant key', attribution: { ...aConversion().attribution, customerKey: 'user-42' } },
+    { name: 'Stripe customer id', attribution: aConversion().attribution },
+  ])('a sale names its customer by the key our identity created it with ($name), in exactly one field', ({ attribution }) => {
+    const identity = jsonOf(partnerstackRequest(aConversion({ kind: 'CUSTOMER_IDENTITY', attribution }), d, ctx));
+    const sale = jsonOf(partnerstackRequest(aConversion({ attribution }), d, ctx));
+    expect(sale.customer_external_key).toBe(identity.customer_key);
+    expect(['customer_key', 'customer_external_key', 'customer_email'].filter((k) => k in sale)).toEqual(['customer_external_key']);
+  });
+
+  it('no customer id or key: the customer is named by customer_email alone', () => {
+    const sale = jsonOf(partnerstackRequest(aConversion({ customerId: null }), d, ctx));
+    expect(['customer_key', 'customer_external_key', 'customer_email'].filter((k) => k in sale)).toEqual(['customer_email']);
+    expect(sale.customer_email).toBe('jane@example.com');
+  });
+
   it('short order ids are padded to the 4-character minimum key', () => {
     expect(jsonOf(partnerstackRequest(aConversion({ orderId: 'x1' }), d, ctx)).key).toBe('order_x1');
   });
@@ -93,7 +111,7 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
 
 describe('Everflow (seed 004, partner-apis.md)', () => {
   const d = aDestination('everflow', { trackingDomain: 'track.example.com', nid: '12', recurringEventId: '5' }, { verificationToken: 'vt' });
-  const withEmail = aDestination('everflow', { trackingDomain: 'track.example.com', emailAttribution: true, recurringEventId: '5' }, {});
+  const withEmail = aDestination('everflow', { trackingDomain: 'track.example.com', nid: '12', emailAttribution: true, recurringEventId: '5' }, {});
 
   it.each([
     { name: 'first sale by transaction id', c: aConversion(), dest: d,
@@ -101,7 +119,7 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
     { name: 'rebill → the offer\'s re-bill event', c: aConversion({ kind: 'SALE_RECURRING', orderId: 'in_2' }), dest: d,
       then: { path: '/', q: { nid: '12', transaction_id: 'clk_1', adv_event_id: '5', amount: '49.00', currency: 'USD', order_id: 'in_2', adv1: 'cnv_1', verification_token: 'vt' } } },
     { name: 'rebill without a click: email attribution with the plain email', c: aConversion({ kind: 'SALE_RECURRING', attribution: { ...aConversion().attribution, clickId: null } }), dest: withEmail,
-      then: { path: '/', q: { email: 'jane@example.com', adv_event_id: '5', amount: '49.00', currency: 'USD', order_id: 'in_123', adv1: 'cnv_1' } } },
+      then: { path: '/', q: { nid: '12', email: 'jane@example.com', adv_event_id: '5', amount: '49.00', currency: 'USD', order_id: 'in_123', adv1: 'cnv_1' } } },
     { name: 'KWD: three decimals', c: aConversion({ currency: 'KWD', amountMinor: 4_900 }), dest: d,
       then: { path: '/', q: { nid: '12', transaction_id: 'clk_1', amount: '4.900', currency: 'KWD', order_id: 'in_123', adv1: 'cnv_1', verification_token: 'vt' } } },
     { name: 'full refund → reversal postback by order id', c: aConversion({ kind: 'REFUND_FULL', refundId: 're_1' }), dest: d,
@@ -112,6 +130,10 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
     expect(new URL(r.url).host).toBe('track.example.com');
   });
 
+  it('without the network id (nid and transaction_id are the minimum of a postback) the sale is refused naming the setting', () => {
+    expect(() => everflowRequest(aConversion(), aDestination('everflow', { trackingDomain: 'track.example.com' }), ctx)).toThrow('destination dst_everflow: setting "nid" is required');
+  });
+
   it.each([
     { name: 'no click and no email attribution', c: aConversion({ attribution: { ...aConversion().attribution, clickId: null } }), then: /^skip: .*transaction id/ },
   ])('skips: $name', ({ c, then }) => expect(outcome(everflowRequest(c, d, ctx))).toMatch(then));
@@ -119,7 +141,7 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
   // No partial reversal exists: a partial refund is dead-lettered with what to adjust by hand, not skipped unseen.
   it.each([
     { name: 'partial refund', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 100, orderAmountMinor: 4_900, refundedTotalMinor: 100 }),
-      then: 'invalid: everflow: partial refund not sent, Everflow has no partial reversal postback (the reversal voids the whole conversion); adjust order in_123 by hand (refunded 1.00 USD of 49.00 USD, this refund 1.00 USD; Everflow UI or Network API conversion update)' },
+      then: 'invalid: everflow: partial refund not sent, Everflow has no partial reversal postback (the reversal voids the whole conversion); adjust order in_123 by hand (refunded 1.00 USD of 49.00 USD, this refund 1.00 USD; Everflow UI or Network API conversion update: sale amount and payout/revenue of the order\'s conversion)' },
     { name: 'partial refund in JPY', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', currency: 'jpy', amountMinor: 900, orderAmountMinor: 4_900, refundedTotalMinor: 1_900 }),
       then: expect.stringMatching(/^invalid: .*refunded 1900 JPY of 4900 JPY, this refund 900 JPY/) },
     { name: 'partial refund without the order amount', c: aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 100, orderAmountMinor: null, refundedTotalMinor: null }),
@@ -135,24 +157,42 @@ describe('Everflow (seed 004, partner-apis.md)', () => {
     expect({ path: new URL(r.url).pathname, q: query(r) }).toEqual({ path: '/reversal', q: { order_id: 'in_123', verification_token: 'vt' } });
   });
 
+  // Allow Duplicate Conversions (the default, seed 004) → Everflow does not dedupe; off → it answers error 8 to a resend.
   it.each([
-    { name: 'bodyless 204 on a first try: not recorded', status: 204, body: '', reached: false, then: { ok: false, retriable: false } },
-    { name: 'bodyless 204 after an attempt that may have got through: our duplicate', status: 204, body: '', reached: true, then: { ok: true, duplicate: true } },
-    { name: '200 with a conversion id', status: 200, body: '{"conversion_id":"c1"}', reached: false, then: { ok: true, partnerRef: 'c1' } },
-    { name: '200 saying failure', status: 200, body: '{"result":"failure","error":"x"}', reached: false, then: { ok: false, retriable: false } },
-    { name: '429', status: 429, body: '', reached: false, then: { ok: false, retriable: true } },
-  ])('classifies $name', ({ status, body, reached, then }) => {
+    { name: 'bodyless 204 on a first try: not recorded', status: 204, body: '', reached: false, dedupes: false, then: { ok: false, retriable: false } },
+    { name: 'bodyless 204 to a resend, duplicates allowed: a rejection, not our duplicate', status: 204, body: '', reached: true, dedupes: false, then: { ok: false, retriable: false } },
+    { name: 'bodyless 204 to a resend, duplicates rejected: our duplicate (error 8)', status: 204, body: '', reached: true, dedupes: true, then: { ok: true, duplicate: true } },
+    { name: '200 with a conversion id', status: 200, body: '{"conversion_id":"c1"}', reached: false, dedupes: false, then: { ok: true, partnerRef: 'c1' } },
+    { name: '200 saying failure', status: 200, body: '{"result":"failure","error":"x"}', reached: false, dedupes: false, then: { ok: false, retriable: false } },
+    { name: '200 naming error 3 (advertiser whitelist, IP): a failure with the documented reason', status: 200, body: '{"error_code":3,"error_message":"blocked"}', reached: false, dedupes: false,
+      then: { ok: false, retriable: false, error: 'everflow rejected the conversion, error 3 (advertiser whitelist (IP)): blocked' } },
+    { name: '200 naming error 8 to a first try: a failure', status: 200, body: '{"error_code":"8"}', reached: false, dedupes: true,
+      then: { ok: false, retriable: false, error: 'everflow rejected the conversion, error 8 (duplicate conversion)' } },
+    { name: '200 naming error 8 to a resend where Everflow dedupes: our duplicate', status: 200, body: '{"error_code":8}', reached: true, dedupes: true, then: { ok: true, duplicate: true } },
+    { name: '429', status: 429, body: '', reached: false, dedupes: false, then: { ok: false, retriable: true } },
+  ])('classifies $name', ({ status, body, reached, dedupes, then }) => {
     const r = { action: 'credit', method: 'GET', url: 'https://x', headers: {}, body: null } as const;
-    expect(everflowAdapter.classify({ status, body, retryAfter: null }, r, { mayHaveReached: reached })).toMatchObject(then);
+    expect(everflowAdapter.classify({ status, body, retryAfter: null }, r, { mayHaveReached: reached, partnerDedupes: dedupes })).toMatchObject(then);
+  });
+
+  // A reversal voids the conversion once; its resend finds nothing left, whatever the duplicate setting.
+  it.each([
+    { reached: true, then: { ok: true, duplicate: true } },
+    { reached: false, then: { ok: false, retriable: false } },
+  ])('a bodyless answer to a reversal (earlier attempt may have reached: $reached), duplicates allowed', ({ reached, then }) => {
+    const r = { action: 'refund', method: 'GET', url: 'https://x/reversal?order_id=in_1', headers: {}, body: null } as const;
+    expect(everflowAdapter.classify({ status: 204, body: '', retryAfter: null }, r, { mayHaveReached: reached, partnerDedupes: false })).toMatchObject(then);
   });
 });
 
-describe('Tracknow (seed 003, partner-apis.md)', () => {
+describe('Tracknow (seed 003; docs.tracknow.io postback-integration, supported-parameters, payouts/lifetime-payout)', () => {
   const d = aDestination('tracknow', { namespace: 'acme', campaignId: '7', goal: 'sale', recurringGoal: 'rebill' });
   it.each([
-    { name: 'first sale', c: aConversion({ amountMinor: 5_880, taxMinor: 980 }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', new_customer: '1', goal: 'sale' } },
-    { name: 'renewal with a coupon', c: aConversion({ kind: 'SALE_RECURRING', attribution: { ...aConversion().attribution, promoCode: 'SPRING' } }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', new_customer: '0', coupon: 'SPRING', goal: 'rebill' } },
-    { name: 'JPY', c: aConversion({ currency: 'JPY', amountMinor: 4_900, customerId: null }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '4900', currency: 'JPY', new_customer: '1', goal: 'sale' } },
+    // docs.tracknow.io/payouts/lifetime-payout: a new customer is new_customer=true with its customer_id.
+    { name: 'first sale: new_customer=true with customer_id (lifetime association)', c: aConversion({ amountMinor: 5_880, taxMinor: 980 }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', new_customer: 'true', goal: 'sale' } },
+    // Only `true` is documented: a renewal leaves new_customer out rather than send an undocumented 0/false.
+    { name: 'renewal with a coupon: no new_customer', c: aConversion({ kind: 'SALE_RECURRING', attribution: { ...aConversion().attribution, promoCode: 'SPRING' } }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '49.00', currency: 'USD', customer_id: 'cus_9', coupon: 'SPRING', goal: 'rebill' } },
+    { name: 'JPY, no customer: no lifetime association to make, so no new_customer', c: aConversion({ currency: 'JPY', amountMinor: 4_900, customerId: null }), then: { click_id: 'clk_1', campaign_id: '7', order_id: 'in_123', amount: '4900', currency: 'JPY', goal: 'sale' } },
   ])('$name', ({ c, then }) => {
     const r = req(tracknowRequest(c, d));
     expect(r.url.startsWith('https://acme-tracking.tracknow.info/postback?')).toBe(true);
@@ -162,6 +202,10 @@ describe('Tracknow (seed 003, partner-apis.md)', () => {
     { c: aConversion({ attribution: { ...aConversion().attribution, clickId: null } }), then: /click_id/ },
     { c: aConversion({ kind: 'REFUND_FULL' }), then: /no refund/ },
   ])('skips $c.kind without what Tracknow needs', ({ c, then }) => expect(outcome(tracknowRequest(c, d))).toMatch(then));
+  it('without a campaign id (every documented postback carries campaign_id) the sale is refused naming the setting', () => {
+    // buildRequest turns this DestinationConfigError into a dead letter with the same words.
+    expect(() => tracknowRequest(aConversion(), aDestination('tracknow', { namespace: 'acme' }))).toThrow('destination dst_tracknow: setting "campaignId" is required');
+  });
 });
 
 describe('generic webhook', () => {

@@ -10,7 +10,14 @@ import type { PartnerAdapter } from './adapter.js';
 const DEFAULT_BASE_URL = 'https://api.partnerstack.com/api/v2';
 
 
-/** The customer's key at PartnerStack: the merchant's customer_key (seed 002), else the Stripe customer id. */
+/**
+ * The merchant's key for the customer at PartnerStack: the customer_key PartnerStackJS was given
+ * (seed 002, carried as attribution.customerKey), else the Stripe customer id. It is what our
+ * CUSTOMER_IDENTITY creates as `customer_key` on POST /customers ("external customer key",
+ * docs.partnerstack.com/reference/post_v2-customers-1), and what a transaction names as
+ * `customer_external_key`; a transaction's `customer_key` is PartnerStack's own key for the
+ * customer, which we never receive (docs.partnerstack.com/reference/post_v2-transactions).
+ */
 export const partnerstackCustomerKey = (c: Conversion): string | null => c.attribution.customerKey ?? c.customerId;
 
 /**
@@ -84,10 +91,15 @@ const json = (d: Destination, method: PartnerRequest['method'], path: string, ac
   body: body === undefined ? null : JSON.stringify(body),
 });
 
-const customerRef = (c: Conversion, ctx: BuildContext): Record<string, string> | null => {
+/**
+ * Exactly one of customer_key, customer_external_key, customer_email names the transaction's
+ * customer (docs.partnerstack.com/reference/post_v2-transactions): ours is the external key
+ * (the merchant's key, as POST /customers and PartnerStackJS set it), else the plain email.
+ */
+export const partnerstackCustomerRef = (c: Conversion, email: string | null): { customer_external_key: string } | { customer_email: string } | null => {
   const key = partnerstackCustomerKey(c);
-  if (key) return { customer_key: key };
-  return ctx.email ? { customer_email: ctx.email } : null;
+  if (key) return { customer_external_key: key };
+  return email ? { customer_email: email } : null;
 };
 
 const metadata = (c: Conversion): Record<string, string> => ({
@@ -120,7 +132,7 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
     const key = c.orderId.length >= 4 ? c.orderId : `order_${c.orderId}`;
     return json(d, 'DELETE', `/transactions/${encodeURIComponent(key)}`, c.kind === 'REVERSAL' ? 'reverse' : 'refund', undefined);
   }
-  const customer = customerRef(c, ctx);
+  const customer = partnerstackCustomerRef(c, ctx.email);
   if (!customer) return { invalid: 'partnerstack: no customer key, and the attribution store has no email' };
   const refund = c.kind === 'REFUND_PARTIAL' || c.kind === 'REFUND_FULL';
   const productKey = c.attribution.productKey ?? optionalSetting(d.settings, 'productKey');

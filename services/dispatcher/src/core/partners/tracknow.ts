@@ -41,23 +41,35 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
 };
 
 /**
- * Tracknow postback (partner-apis.md, seed 003): GET /postback with click_id, order_id,
- * amount (decimal, net of tax), currency. Tracknow documents no dedupe: order_id is the key
- * that lets them (or an operator) spot a resend.
+ * Lifetime association: a new customer's postback carries `new_customer=true` with its
+ * `customer_id` (docs.tracknow.io/payouts/lifetime-payout; docs.tracknow.io/features/clients).
+ * `true` is the only value documented; later sales leave the parameter out (not documented as
+ * `false`), and without a customer id there is nothing to associate, so it is not sent.
+ */
+export const tracknowNewCustomer = (c: Conversion): { new_customer: 'true' } | Record<string, never> =>
+  isNewCustomerSale(c) && c.customerId ? { new_customer: 'true' } : {};
+
+/**
+ * Tracknow postback (docs.tracknow.io/integrations-and-tracking/postback-integration, seed 003):
+ * GET /postback with campaign_id, click_id, order_id, amount (decimal, net of tax), currency
+ * (docs.tracknow.io/integrations/supported-parameters). campaign_id is "required in certain
+ * types of integrations" and every documented postback example carries it, so it is a required
+ * setting (the admin API refuses a destination without it). Tracknow documents no dedupe:
+ * order_id is the key that lets them (or an operator) spot a resend.
  */
 export const tracknowRequest = (c: Conversion, d: Destination): BuildResult => {
   const skip = skipReason(c, d);
   if (skip) return { skip };
-  const campaignId = optionalSetting(d.settings, 'campaignId');
+  const campaignId = requireSetting(d.settings, 'campaignId', d.id);
   const goal = isNewCustomerSale(c) ? optionalSetting(d.settings, 'goal') : optionalSetting(d.settings, 'recurringGoal') ?? optionalSetting(d.settings, 'goal');
   const q = new URLSearchParams({
+    campaign_id: campaignId,
     click_id: clickOf(c, d) ?? '',
-    ...(campaignId ? { campaign_id: campaignId } : {}),
     order_id: c.orderId,
     amount: toDecimalString(amountExcludingTax(c), c.currency),
     currency: c.currency.toUpperCase(),
     ...(c.customerId ? { customer_id: c.customerId } : {}),
-    new_customer: isNewCustomerSale(c) ? '1' : '0',
+    ...tracknowNewCustomer(c),
     ...(c.attribution.promoCode ? { coupon: c.attribution.promoCode } : {}),
     ...(goal ? { goal } : {}),
   });
