@@ -35,7 +35,7 @@ describe('conversion schema in the registry', () => {
       stripeAccount: 'acct_1', livemode: true, occurredAt: 1, receivedAt: 2, orderId: 'in_1', customerId: null, subscriptionId: null,
       chargeId: 'ch_1', attribution: { ...NO_SOURCED_CLICKS, clickId: null, partnerKey: 'pk', customerKey: 'ck', promoCode: null, emailSha256: null, productKey: 'prod' },
       attributed: true, currency: 'JPY', amountMinor: 500, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 3_600_002,
-      refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 500,
+      refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 500, saleNetMinor: 4_000,
     };
     const frame = await codec.encode(topic, c);
     expect(frame[0]).toBe(0);
@@ -56,7 +56,7 @@ describe('conversion schema in the registry', () => {
       livemode: false, occurredAt: 1, receivedAt: 2, orderId: 'cs_old', customerId: 'cus_1', subscriptionId: null, chargeId: null,
       attribution: { clickId: 'tn_in_client_reference_id', partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null },
       attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 2,
-      refundId: null, orderAmountMinor: null, refundedTotalMinor: null,
+      refundId: null, orderAmountMinor: null, refundedTotalMinor: null, saleNetMinor: null,
     };
     const oldFrame = await r.encode(oldId, old);
 
