@@ -54,6 +54,12 @@ export const lineItemFromApi = (raw: unknown): LineItem | null => {
   };
 };
 
+/** What a Checkout sale is credited on: amount_total net of total_details.amount_tax (as its sale). */
+export const checkoutSaleNet = (s: Json): number | null => {
+  const total = int(s.amount_total);
+  return total === null ? null : total - (int(path(s, 'total_details', 'amount_tax')) ?? 0);
+};
+
 export const checkoutSaleId = (integrationId: string, sessionId: string): string => conversionIdOf(integrationId, 'sale', sessionId);
 
 /** A completed checkout in payment mode → one one-time sale, its line items from the API. */

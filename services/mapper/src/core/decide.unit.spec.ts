@@ -295,6 +295,48 @@ describe('decide: charge.refunded', () => {
     expect(ch.effects).toContainEqual(expect.objectContaining({ type: 'orderLink', ref: 'ch_L', orderId: 'in_L', billingReason: 'subscription_cycle' }));
   });
 
+  // Issue 14 item 5: with charge tracking, the sale was a TRANSACTION credited under the charge
+  // id; its refund must name that id, or PartnerStack's DELETE 404s and Everflow reverses another order.
+  const invoiceLink = { orderId: 'in_T', kind: 'invoice' as const, subscriptionId: 'sub_T', customerId: 'cus_T', billingReason: 'subscription_create', saleNetMinor: 10_000 };
+  const checkoutLink = { orderId: 'cs_T', kind: 'checkout' as const, subscriptionId: null, customerId: 'cus_T', saleNetMinor: 10_000 };
+  const recordedT = { status: 'recorded' as const, conversionId: 'cnv_t', orderId: 'ch_T', amountMinor: 12_000, currency: 'USD', sourceEventId: 'evt_0' };
+  it.each([
+    { name: 'off, an invoice\'s charge: the invoice, on its net of tax', tracking: 'off' as const, f: facts({ chargeOrder: invoiceLink }), then: { orderId: 'in_T', saleNetMinor: 10_000 } },
+    { name: 'off, a Checkout\'s charge: the session, on its net of tax', tracking: 'off' as const, f: facts({ chargeOrder: checkoutLink }), then: { orderId: 'cs_T', saleNetMinor: 10_000 } },
+    { name: 'off, a link stored before migration 0036: the invoice, basis unknown', tracking: 'off' as const,
+      f: facts({ chargeOrder: { ...invoiceLink, saleNetMinor: undefined } }), then: { orderId: 'in_T', saleNetMinor: null } },
+    { name: 'all, an invoice\'s charge with its transaction recorded: the charge, on the charge amount', tracking: 'all' as const,
+      f: facts({ chargeOrder: invoiceLink, transaction: recordedT }), then: { orderId: 'ch_T', saleNetMinor: 12_000 } },
+    { name: 'all, the transaction\'s bookkeeping not there: still the charge, on what it captured', tracking: 'all' as const,
+      f: facts({ chargeOrder: invoiceLink }), then: { orderId: 'ch_T', saleNetMinor: 12_000 } },
+    { name: 'non_invoice, an invoice\'s charge: the invoice (the charge was left to it)', tracking: 'non_invoice' as const,
+      f: facts({ chargeOrder: invoiceLink }), then: { orderId: 'in_T', saleNetMinor: 10_000 } },
+    { name: 'non_invoice, a Checkout\'s charge: the charge (the session is not counted)', tracking: 'non_invoice' as const,
+      f: facts({ chargeOrder: checkoutLink }), then: { orderId: 'ch_T', saleNetMinor: 12_000 } },
+  ])('a refund names the order its sale was credited under (issue 14 item 5): $name', ({ tracking, f, then }) => {
+    const e = ev(chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_T', amount: 12_000, refunds: [{ id: 're_T1', amount: 1_000 }, { id: 're_T2', amount: 11_000 }] }));
+    const d = decide(e, ctx({ chargeTracking: tracking }), f);
+    expect(d.conversions.map((c) => ({ kind: c.kind, orderId: c.orderId, saleNetMinor: c.saleNetMinor, orderAmountMinor: c.orderAmountMinor })))
+      .toEqual([{ kind: 'REFUND_PARTIAL', ...then, orderAmountMinor: 12_000 }, { kind: 'REFUND_FULL', ...then, orderAmountMinor: 12_000 }]);
+  });
+
+  it('under charge tracking all, the refund and the transaction it undoes share the order id', () => {
+    const sale = decide(ev(chargeEvent('charge.succeeded', { id: 'ch_A', invoice: 'in_A', amount: 12_000 })), ctx({ chargeTracking: 'all' }), facts()).conversions[0]!;
+    const refund = decide(ev(chargeEvent('charge.refunded', { id: 'ch_A', invoice: 'in_A', amount: 12_000, refunds: [{ id: 're_A', amount: 12_000 }] })),
+      ctx({ chargeTracking: 'all', eventId: 'evt_r' }), facts({ transaction: { ...recordedT, orderId: sale.orderId } })).conversions[0]!;
+    expect({ sale: sale.orderId, refund: refund.orderId, basis: refund.saleNetMinor }).toEqual({ sale: 'ch_A', refund: 'ch_A', basis: 12_000 });
+  });
+
+  it.each([
+    { name: 'an invoice: amount_paid net of tax (exclusive tax)', e: invoicePaidEvent({ id: 'in_N', customer: 'cus_N', unitAmount: 10_000, tax: 2_000 }), ref: 'in_N', net: 10_000 },
+    { name: 'a Checkout session: amount_total net of amount_tax, after its discount', e: checkoutSessionCompletedEvent({ id: 'cs_N', paymentIntent: 'pi_N', amountSubtotal: 7_900, discount: 1_580, tax: 1_201 }),
+      ref: 'pi_N', net: 6_320 },
+  ])('the sale\'s order link keeps what it was credited on: $name', ({ e, ref, net }) => {
+    const d = decide(ev(e), ctx());
+    expect(d.effects).toContainEqual(expect.objectContaining({ type: 'orderLink', ref, saleNetMinor: net }));
+    expect(d.conversions[0]!.amountMinor - d.conversions[0]!.taxMinor).toBe(net);
+  });
+
   it('JPY refunds stay in yen', () => {
     const [c] = decide(ev(chargeEvent('charge.refunded', { currency: 'jpy', amount: 4_900, refunds: [{ amount: 4_900 }] })), ctx()).conversions;
     expect(c).toMatchObject({ currency: 'JPY', amountMinor: 4_900, kind: 'REFUND_FULL' });

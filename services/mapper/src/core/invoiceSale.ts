@@ -85,6 +85,16 @@ export const amountPaidOf = (inv: Json): number | null => {
   return inv.paid === true ? int(inv.amount_due) : null;
 };
 
+/**
+ * What an invoice's sale is credited on: what it took net of tax (`amountExcludingTax` of its
+ * sale; discounts are already off amount_paid). Kept on the invoice's order link, so its refunds
+ * are brought to the same basis. Null when the invoice says no amount.
+ */
+export const invoiceSaleNet = (inv: Json): number | null => {
+  const paid = amountPaidOf(inv);
+  return paid === null ? null : paid - taxOf(inv);
+};
+
 export const invoiceSaleId = (integrationId: string, invoiceId: string): string => conversionIdOf(integrationId, 'sale', invoiceId);
 
 /** A paid invoice → one subscription sale (first, recurring or other, by billing_reason). */
