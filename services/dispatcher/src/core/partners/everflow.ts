@@ -1,6 +1,7 @@
 import { amountExcludingTax, toDecimalString, type Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund, isNewCustomerSale, trackingMismatch } from '../dispatchAction.js';
+import { refundInSaleBasis } from '../saleBasis.js';
 import { accepted, classifyResponse, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
 import { optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
@@ -59,8 +60,10 @@ const eventIdOf = (c: Conversion, d: Destination): string | null =>
 
 const partialRefundReason = (c: Conversion): string => {
   const money = (m: number | null) => (m === null ? 'unknown' : `${toDecimalString(m, c.currency)} ${c.currency.toUpperCase()}`);
+  // In the basis the sale was credited in (net of tax, saleBasis.ts): what the person must set in Everflow.
+  const basis = refundInSaleBasis(c);
   return `everflow: partial refund not sent, Everflow has no partial reversal postback (the reversal voids the whole conversion); ` +
-    `adjust order ${c.orderId} by hand (refunded ${money(c.refundedTotalMinor)} of ${money(c.orderAmountMinor)}, this refund ${money(c.amountMinor)}; ` +
+    `adjust order ${c.orderId} by hand (refunded ${money(basis?.refundedTotalMinor ?? c.refundedTotalMinor)} of ${money(basis?.saleNetMinor ?? c.orderAmountMinor)}, this refund ${money(basis?.refundMinor ?? c.amountMinor)}; ` +
     `Everflow UI or Network API conversion update)`;
 };
 

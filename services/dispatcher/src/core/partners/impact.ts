@@ -4,6 +4,7 @@ import {
 } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund } from '../dispatchAction.js';
+import { refundInSaleBasis } from '../saleBasis.js';
 import { accepted, classifyResponse, httpError, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
 import {
   basicAuth, DestinationConfigError, optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
@@ -189,12 +190,13 @@ const refundRequest = (c: Conversion, d: Destination, tracker: string, sid: stri
     const q = new URLSearchParams({ ...target, DispositionCode: optionalSetting(d.settings, 'dispositionCode') ?? 'ITEM_RETURNED' });
     return { action: 'refund', method: 'DELETE', url: `${url}?${q.toString()}`, headers: headersOf(sid, token, false), body: null };
   }
-  if (c.orderAmountMinor === null || c.refundedTotalMinor === null) {
-    return { invalid: 'impact: a partial refund needs orderAmountMinor and refundedTotalMinor to set the new Amount' };
-  }
+  // Amount is the action's new total in the basis its sale was credited in (net of tax and
+  // discount), not Stripe's paid − refunded (tax included): saleBasis.ts.
+  const basis = c.refundedTotalMinor === null ? null : refundInSaleBasis(c);
+  if (!basis) return { invalid: 'impact: a partial refund needs orderAmountMinor and refundedTotalMinor to set the new Amount' };
   const fields = {
     ...target,
-    Amount: toDecimalString(c.orderAmountMinor - c.refundedTotalMinor, c.currency),
+    Amount: toDecimalString(basis.newTotalMinor, c.currency),
     CurrencyCode: c.currency.toUpperCase(),
     Reason: optionalSetting(d.settings, 'refundReason') ?? 'OTHER', // seed 000: Reason OTHER
   };
