@@ -73,11 +73,13 @@ export const checkoutSale = (s: Json, ctx: MapContext, facts: MapFacts, hints: H
   const subtotal = int(s.amount_subtotal) ?? total;
   const tax = int(path(s, 'total_details', 'amount_tax')) ?? 0;
   const discount = int(path(s, 'total_details', 'amount_discount')) ?? 0;
-  // Without the API (no key on the integration), one line for the whole order keeps the sale.
+  // Without the API (no key on the integration), one line for the whole order keeps the sale, net
+  // of tax as the sale is: amount_total less amount_tax (amount_subtotal − discount would keep a
+  // price's inclusive tax, docs.stripe.com/api/checkout/sessions/object total_details).
   const inPayload = arr(path(s, 'line_items', 'data')).map(lineItemFromApi).filter((l): l is LineItem => l !== null);
   const lineItems = facts.lineItems ?? (inPayload.length > 0 ? inPayload : null) ?? [{
     sku: 'order', description: null, productId: null, priceId: null, quantity: 1,
-    unitAmountMinor: subtotal, amountMinor: subtotal - discount,
+    unitAmountMinor: subtotal, amountMinor: total - tax,
   }];
   return conversionOf({
     conversionId: checkoutSaleId(ctx.integrationId, sessionId),

@@ -73,6 +73,14 @@ describe('decide: checkout.session.completed', () => {
     expect(c!.lineItems).toEqual([{ sku: 'order', description: null, productId: null, priceId: null, quantity: 1, unitAmountMinor: 3_000, amountMinor: 2_000 }]);
   });
 
+  it('the fallback line is net of tax when the tax is inside the prices (inclusive): amount_total − amount_tax (issue 14)', () => {
+    // €79 with 20 % VAT inside, a €7.90 coupon: €71.10 paid, of which €11.85 tax; €59.25 credited.
+    const raw = checkoutSessionCompletedEvent({ amountSubtotal: 7_900, discount: 790 });
+    Object.assign(raw.data.object, { amount_total: 7_110, total_details: { amount_discount: 790, amount_shipping: 0, amount_tax: 1_185 } });
+    const [c] = decide(ev(raw), ctx()).conversions;
+    expect({ net: c!.amountMinor - c!.taxMinor, lines: c!.lineItems.map((l) => l.amountMinor) }).toEqual({ net: 5_925, lines: [5_925] });
+  });
+
   it.each([
     { name: 'subscription mode', o: { mode: 'subscription' as const } },
     { name: 'unpaid (async payment pending)', o: { paymentStatus: 'unpaid' as const } },
@@ -99,6 +107,27 @@ describe('decide: checkout.session.completed', () => {
       expect.objectContaining({ type: 'attribution', key: 'pi_g' }),
       expect.objectContaining({ type: 'orderLink', ref: 'pi_g', orderId: 'cs_g', kind: 'checkout' }),
     ]));
+  });
+});
+
+describe('decide: invoice lines with tax inside the price (issue 14)', () => {
+  it('a line\'s inclusive tax is taken out, as its discount is: the lines sum to the sale\'s net of tax', () => {
+    // $100 with 20 % tax inside, a $10 coupon: $90 paid, of which $15 tax; the line is $75.
+    const raw = invoicePaidEvent({ unitAmount: 10_000, amountPaid: 9_000 });
+    const inv = raw.data.object as Record<string, unknown> & { lines: { data: Record<string, unknown>[] } };
+    Object.assign(inv, { tax: 1_500, total_discount_amounts: [{ amount: 1_000, discount: 'di_1' }], total_tax_amounts: [{ amount: 1_500, inclusive: true, tax_rate: 'txr_1' }] });
+    Object.assign(inv.lines.data[0]!, { discount_amounts: [{ amount: 1_000, discount: 'di_1' }], tax_amounts: [{ amount: 1_500, inclusive: true, tax_rate: 'txr_1' }] });
+    const [c] = decide(ev(raw), ctx()).conversions;
+    expect({ net: c!.amountMinor - c!.taxMinor, lines: c!.lineItems.map((l) => l.amountMinor) }).toEqual({ net: 7_500, lines: [7_500] });
+  });
+
+  it('exclusive tax is not in the line: the line is its amount less its discount', () => {
+    const raw = invoicePaidEvent({ unitAmount: 10_000, tax: 1_800, amountPaid: 10_800 });
+    const inv = raw.data.object as Record<string, unknown> & { lines: { data: Record<string, unknown>[] } };
+    Object.assign(inv, { total_discount_amounts: [{ amount: 1_000, discount: 'di_1' }] });
+    Object.assign(inv.lines.data[0]!, { discount_amounts: [{ amount: 1_000, discount: 'di_1' }], tax_amounts: [{ amount: 1_800, inclusive: false, tax_rate: 'txr_1' }] });
+    const [c] = decide(ev(raw), ctx()).conversions;
+    expect({ net: c!.amountMinor - c!.taxMinor, lines: c!.lineItems.map((l) => l.amountMinor) }).toEqual({ net: 9_000, lines: [9_000] });
   });
 });
 
