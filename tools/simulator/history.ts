@@ -198,8 +198,8 @@ const taxOn = (base: number, mode: { inclusive: boolean; percentage: number } | 
 const customerEvents = (rng: Rng, o: SimulationOptions, index: number): PlannedEvent[] => {
   let n = 0;
   const id = (prefix: string) => `${prefix}_${o.runTag}${index.toString(36)}x${(n++).toString(36)}${rng.token(4)}`;
-  // Stripe's own Checkout Session ids run to 66 characters and more (docs.stripe.com/api/checkout/sessions/object
-  // example: cs_test_a1…, 66): longer than some partners' order id fields.
+  // Stripe's own Checkout Session ids run to 66 characters (the example id of
+  // docs.stripe.com/api/checkout/sessions/retrieve, cs_test_a11YY…): longer than some partners' order id fields.
   const sessionId = () => {
     const base = `cs_test_a1${o.runTag}${index.toString(36)}x${(n++).toString(36)}`;
     return base + rng.token(Math.max(4, 66 - base.length));
