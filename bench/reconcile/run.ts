@@ -49,7 +49,7 @@ try {
   const sendStart = Date.now();
   let lastSay = 0;
   const sent = await sendHistories(histories, {
-    url: pipeline.webhookUrl(integrationId), secret, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 64),
+    url: pipeline.webhookUrl(integrationId), urlFor: (h) => pipeline.webhookUrl(targets.integrationFor(h)), secret, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 64),
     ...(process.env.BENCH_RATE ? { ratePerSec: Number(process.env.BENCH_RATE) } : {}),
     onDelivered: (n) => {
       if (Date.now() - lastSay < 10_000) return;

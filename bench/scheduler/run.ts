@@ -48,7 +48,7 @@ const refund = (i: number): Conversion => ({
   attribution: { ...NO_SOURCED_CLICKS, clickId: 'IRclick-bench', partnerKey: null, customerKey: null, promoCode: null, emailSha256: 'e'.repeat(64), productKey: null },
   attributed: true, currency: 'USD', amountMinor: 1_900, taxMinor: 0, discountMinor: 0,
   lineItems: [{ sku: 'price_bench', description: 'Pro plan', productId: 'prod_bench', priceId: 'price_bench', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
-  notBefore: notBeforeOf(i), refundId: `re_bench_${i}`, orderAmountMinor: 4_900, refundedTotalMinor: 1_900,
+  notBefore: notBeforeOf(i), refundId: `re_bench_${i}`, orderAmountMinor: 4_900, refundedTotalMinor: 1_900, saleNetMinor: 4_900,
 });
 const keyOf = (c: Conversion, i: number) => `${conversionKey({ account: c.stripeAccount, customerId: c.customerId, subscriptionId: c.subscriptionId, orderId: c.orderId })}#${i}`;
 

@@ -58,7 +58,7 @@ describe('revenue-by-partner example', () => {
       stripeAccount: null, livemode: false, occurredAt: 1, receivedAt: 2, orderId: 'in_old', customerId: 'cus_old', subscriptionId: 'sub_old',
       chargeId: null, attribution: { clickId: 'clk_old', partnerKey: 'pk_legacy', customerKey: null, promoCode: null, emailSha256: null, productKey: null },
       attributed: true, currency: 'EUR', amountMinor: 1_000, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 2,
-      refundId: null, orderAmountMinor: null, refundedTotalMinor: null,
+      refundId: null, orderAmountMinor: null, refundedTotalMinor: null, saleNetMinor: null,
     };
     await producer.send({ topic: conversionsTopic, messages: [{ key: 'cus_old', value: await registry.encode(oldId, oldRecord) }] });
     await producer.send({ topic: topicName('stripeEvents', prefix), messages: events.map((e) => rawRecord(integrationId, e)) });

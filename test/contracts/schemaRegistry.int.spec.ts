@@ -35,7 +35,7 @@ describe('conversion schema in the registry', () => {
       stripeAccount: 'acct_1', livemode: true, occurredAt: 1, receivedAt: 2, orderId: 'in_1', customerId: null, subscriptionId: null,
       chargeId: 'ch_1', attribution: { ...NO_SOURCED_CLICKS, clickId: null, partnerKey: 'pk', customerKey: 'ck', promoCode: null, emailSha256: null, productKey: 'prod' },
       attributed: true, currency: 'JPY', amountMinor: 500, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 3_600_002,
-      refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 500,
+      refundId: 're_1', orderAmountMinor: 4_900, refundedTotalMinor: 500, saleNetMinor: 4_000,
     };
     const frame = await codec.encode(topic, c);
     expect(frame[0]).toBe(0);
@@ -62,7 +62,7 @@ describe('conversion schema in the registry', () => {
 
     // The producer's codec registers the current schema under the same subject: BACKWARD-checked by the registry.
     const codec = createConversionCodec(stackEndpoints().schemaRegistryUrl);
-    const c: Conversion = { ...(old as unknown as Conversion), conversionId: 'cnv_new', attribution: { ...old.attribution, clickId: 'IR_1', impactClickId: 'IR_1', tracknowClickId: null, everflowTransactionId: null, clientReferenceId: 'tn_9' } };
+    const c: Conversion = { ...(old as unknown as Conversion), saleNetMinor: null, conversionId: 'cnv_new', attribution: { ...old.attribution, clickId: 'IR_1', impactClickId: 'IR_1', tracknowClickId: null, everflowTransactionId: null, clientReferenceId: 'tn_9' } };
     const newFrame = await codec.encode(topic, c);
     expect(newFrame.readInt32BE(1)).not.toBe(oldId);
     expect(await r.getLatestSchemaId(subject)).toBe(newFrame.readInt32BE(1));
@@ -73,7 +73,8 @@ describe('conversion schema in the registry', () => {
     const wire = await (await fetch(`${stackEndpoints().schemaRegistryUrl}/schemas/ids/${oldFrame.readInt32BE(1)}`)).json() as { schema: string };
     expect(JSON.parse(wire.schema)).toMatchObject({ name: 'Conversion' });
     const resolved = reader.fromBuffer(oldFrame.subarray(5), reader.createResolver(avro.Type.forSchema(JSON.parse(wire.schema) as avro.Schema)));
-    expect(resolved).toEqual({ ...old, attribution: { ...old.attribution, ...NO_SOURCED_CLICKS } });
+    // Fields added after that schema read as their defaults (saleNetMinor: issue 14).
+    expect(resolved).toEqual({ ...old, saleNetMinor: null, attribution: { ...old.attribution, ...NO_SOURCED_CLICKS } });
     expect(writer.fromBuffer(oldFrame.subarray(5))).toEqual(old);
     // Both records decode by their ids, each in its own writer's shape.
     expect(await codec.decode(newFrame)).toEqual(c);

@@ -55,7 +55,15 @@ describe('reconciliation: simulated Stripe histories → partner credits', () =>
     expect(truth.some((t) => t.refundedMinor === t.paidMinor)).toBe(true);
     expect(deliveries).toBeGreaterThan(events);
 
-    const sent = await sendHistories(histories, { url: `${pipeline!.ingest.url}/webhooks/stripe/${integrationId}`, secret, concurrency: 16 });
+    // The mix of issue 14: discounts, tax both ways, a merchant tracking charges, long Checkout ids.
+    expect(all.some((e) => e.type === 'invoice.paid' && e.invoice.discount?.promotionCode)).toBe(true);
+    expect(all.some((e) => e.type === 'invoice.paid' && e.invoice.tax?.inclusive)).toBe(true);
+    expect(all.some((e) => e.type === 'invoice.paid' && e.invoice.tax && !e.invoice.tax.inclusive)).toBe(true);
+    expect(histories.some((h) => h.chargeTracked)).toBe(true);
+    const sent = await sendHistories(histories, {
+      url: `${pipeline!.ingest.url}/webhooks/stripe/${integrationId}`,
+      urlFor: (h) => `${pipeline!.ingest.url}/webhooks/stripe/${targets!.integrationFor(h)}`, secret, concurrency: 16,
+    });
     expect(sent).toMatchObject({ delivered: deliveries, gaveUp: 0 });
 
     const result = await drainAndReconcile({ targets, truth, knownDefect: knownDefects, quietMs: 2_500, giveUpQuietMs: 15_000, timeoutMs: 60_000 });

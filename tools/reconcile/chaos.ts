@@ -108,7 +108,7 @@ export const runChaos = async (o: ChaosOptions): Promise<ChaosResult> => {
     })();
 
     const sending = sendHistories(histories, {
-      url: p.webhookUrl(integrationId), secret, concurrency: 16, ratePerSec: o.ratePerSec, maxBackoffMs: 2_000,
+      url: p.webhookUrl(integrationId), urlFor: (h) => p.webhookUrl(targets!.integrationFor(h)), secret, concurrency: 16, ratePerSec: o.ratePerSec, maxBackoffMs: 2_000,
       onDelivered: (n) => { if (n % 500 === 0) say(`${n}/${deliveries} deliveries acknowledged`); },
     });
     const kills: ChaosResult['kills'] = [];

@@ -1,5 +1,5 @@
 import type { TruthOrder } from '../simulator/truth.js';
-import { reconcile, type KnownDefect, type Owed, type ReconcileResult } from './reconcile.js';
+import { reconcile, type KnownDefect, type Owed, type ReconcileResult, type TruthScope } from './reconcile.js';
 import type { ReconcileTargets } from './destinations.js';
 
 /**
@@ -10,7 +10,7 @@ import type { ReconcileTargets } from './destinations.js';
  * resend (a double credit) lands before the count is taken.
  */
 export const drainAndReconcile = async (p: {
-  targets: Pick<ReconcileTargets, 'credited' | 'requests'> & { readonly owed?: Owed };
+  targets: Pick<ReconcileTargets, 'credited' | 'requests'> & { readonly owed?: Owed; readonly scope?: TruthScope };
   truth: readonly TruthOrder[];
   knownDefect?: KnownDefect;
   /** How often to look (a reconciliation over 100,000 customers takes a while). */
@@ -32,7 +32,7 @@ export const drainAndReconcile = async (p: {
       lastChange = Date.now();
     }
     const quietFor = Date.now() - lastChange;
-    const r = reconcile(p.truth, p.targets.credited(orderIds), p.knownDefect, p.targets.owed);
+    const r = reconcile(p.truth, p.targets.credited(orderIds), p.knownDefect, p.targets.scope, p.targets.owed);
     const clean = r.mismatches === 0 && r.missing === 0 && r.double_credits === 0;
     if (p.onProgress && Date.now() - lastReport > 5_000) {
       lastReport = Date.now();

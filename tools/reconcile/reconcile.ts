@@ -47,8 +47,15 @@ export interface ReconcileResult {
   readonly findings: OrderFinding[];
 }
 
+/**
+ * Which orders a destination is held to: a destination of the merchant's charge-tracking
+ * integration is credited charges, the others invoices and sessions. Default: every order.
+ */
+export type TruthScope = (destination: string) => (t: TruthOrder) => boolean;
+
 export const reconcile = (
-  truth: readonly TruthOrder[], credited: Readonly<Record<string, readonly CreditedOrder[]>>, knownDefect: KnownDefect = () => null,
+  allTruth: readonly TruthOrder[], credited: Readonly<Record<string, readonly CreditedOrder[]>>, knownDefect: KnownDefect = () => null,
+  scope: TruthScope = () => () => true,
   owed: Owed = () => true,
 ): ReconcileResult => {
   const details: string[] = [];
@@ -57,8 +64,9 @@ export const reconcile = (
   let doubleCredits = 0;
   let known = 0;
   const mismatchedCustomers = new Set<string>();
-  const truthByOrder = new Map(truth.map((t) => [t.orderId, t]));
   for (const [destination, orders] of Object.entries(credited)) {
+    const truth = allTruth.filter(scope(destination));
+    const truthByOrder = new Map(truth.map((t) => [t.orderId, t]));
     const creditedByOrder = new Map(orders.map((o) => [o.orderId, o]));
     const deviations: OrderFinding[] = [];
     for (const o of orders) {
@@ -90,7 +98,7 @@ export const reconcile = (
       const t = truthByOrder.get(f.orderId);
       const what = f.expectedMinor === null
         ? `order ${f.orderId} credited ${f.creditedMinor} ${f.creditedCurrency}, but Stripe was never paid for it`
-        : `customer ${f.customerId} order ${f.orderId} (${t?.sale}, paid ${t?.paidMinor}, refunds [${t?.refunds.join(', ')}]) expected ${f.expectedMinor} ${f.currency}, credited ${f.creditedMinor === null ? 'nothing' : `${f.creditedMinor} ${f.creditedCurrency}`}`;
+        : `customer ${f.customerId} order ${f.orderId} (${t?.sale}, paid ${t?.stripePaidMinor} credited at ${t?.paidMinor}, refunds [${t?.stripeRefunds.join(', ')}] → [${t?.refunds.join(', ')}]) expected ${f.expectedMinor} ${f.currency}, credited ${f.creditedMinor === null ? 'nothing' : `${f.creditedMinor} ${f.creditedCurrency}`}`;
       const defect = knownDefect(f, t);
       if (defect) {
         known++;
@@ -103,7 +111,7 @@ export const reconcile = (
     }
   }
   return {
-    customers: new Set(truth.map((t) => t.customerId)).size, orders: truth.length,
+    customers: new Set(allTruth.map((t) => t.customerId)).size, orders: allTruth.length,
     mismatches: mismatchedCustomers.size, double_credits: doubleCredits, missing, known_defects: known, details, findings,
   };
 };

@@ -6,7 +6,10 @@ import { reconcile, type KnownDefect } from './reconcile.js';
 import { knownDefects } from './knownDefects.js';
 
 const order = (o: Partial<TruthOrder> & { orderId: string }): TruthOrder =>
-  ({ customerId: 'cus_1', currency: 'USD', paidMinor: 4_900, refundedMinor: 0, refunds: [], sale: 'first', ...o });
+  ({
+    customerId: 'cus_1', currency: 'USD', paidMinor: 4_900, refundedMinor: 0, refunds: [], sale: 'first', tracking: 'invoice', ...o,
+    stripePaidMinor: o.stripePaidMinor ?? o.paidMinor ?? 4_900, stripeRefunds: o.stripeRefunds ?? o.refunds ?? [],
+  });
 const credit = (o: Partial<CreditedOrder> & { orderId: string }): CreditedOrder =>
   ({ currency: 'USD', netMinor: 4_900, saleCredits: 1, doubleRefunds: 0, ...o });
 
@@ -37,9 +40,18 @@ describe('reconcile', () => {
   // Issue 14, item 1: PartnerStack knows only customers created there (a partner referred them).
   it('an order a destination is not owed: absent is fine, credited is a mismatch, and other destinations still owe it', () => {
     const owed = (destination: string, t: TruthOrder) => destination !== 'partnerstack' || t.customerId !== 'cus_2';
-    expect(reconcile(truth, { partnerstack: exact.slice(0, 2), webhook: exact }, undefined, owed)).toMatchObject({ mismatches: 0, missing: 0 });
-    expect(reconcile(truth, { partnerstack: exact }, undefined, owed)).toMatchObject({ mismatches: 1, missing: 0 });
-    expect(reconcile(truth, { webhook: exact.slice(0, 2) }, undefined, owed)).toMatchObject({ mismatches: 0, missing: 1 });
+    expect(reconcile(truth, { partnerstack: exact.slice(0, 2), webhook: exact }, undefined, undefined, owed)).toMatchObject({ mismatches: 0, missing: 0 });
+    expect(reconcile(truth, { partnerstack: exact }, undefined, undefined, owed)).toMatchObject({ mismatches: 1, missing: 0 });
+    expect(reconcile(truth, { webhook: exact.slice(0, 2) }, undefined, undefined, owed)).toMatchObject({ mismatches: 0, missing: 1 });
+  });
+
+  it('holds each destination to its integration\'s orders: a charge-tracking destination to the charges only (issue 14)', () => {
+    const charge = order({ orderId: 'ch_1', customerId: 'cus_3', sale: 'charge', tracking: 'charge', paidMinor: 12_000 });
+    const scope = (d: string) => (t: TruthOrder) => (t.tracking === 'charge') === d.endsWith('_charges');
+    const r = reconcile([...truth, charge], { partnerstack: exact, partnerstack_charges: [credit({ orderId: 'ch_1', netMinor: 12_000 })] }, undefined, scope);
+    expect(r).toMatchObject({ mismatches: 0, missing: 0, orders: 4 });
+    // Without the charge's credit it is missing there, and nowhere else.
+    expect(reconcile([...truth, charge], { partnerstack: exact, partnerstack_charges: [] }, undefined, scope)).toMatchObject({ missing: 1, mismatches: 0 });
   });
 
   it('counts per destination: the same miss at two partners is two misses', () => {
@@ -118,5 +130,11 @@ describe('what the partner stubs credited', () => {
     expect(webhookCredited([msg('m1', 'SALE_FIRST', 3_900), msg('m1b', 'SALE_FIRST', 3_900), msg('m2', 'REFUND_PARTIAL', 900, 're_1'), msg('m2b', 'REFUND_PARTIAL', 900, 're_1')])).toEqual([
       { orderId: 'in_1', currency: 'EUR', netMinor: 6_000, saleCredits: 2, doubleRefunds: 1 },
     ]);
+  });
+
+  it('webhook: net of tax, as partners commission: a taxed sale less its tax, a refund in the sale\'s basis (issue 14)', () => {
+    const sale = { id: 'm1', payload: { data: { kind: 'SALE_FIRST', orderId: 'in_1', currency: 'USD', amountMinor: 12_000, taxMinor: 2_000 } } };
+    const refund = { id: 'm2', payload: { data: { kind: 'REFUND_PARTIAL', orderId: 'in_1', currency: 'USD', amountMinor: 1_000, taxMinor: 0, refundId: 're_1', saleBasis: { refundMinor: 833 } } } };
+    expect(webhookCredited([sale, refund])).toEqual([{ orderId: 'in_1', currency: 'USD', netMinor: 9_167, saleCredits: 1, doubleRefunds: 0 }]);
   });
 });

@@ -16,6 +16,33 @@ export interface PlannedLine {
   readonly proration: boolean;
 }
 
+/**
+ * A coupon on the order, alone or through a promotion code customers typed
+ * (docs.stripe.com/api/coupons, docs.stripe.com/api/promotion_codes). `amount` is what it took
+ * off, in minor units, before tax.
+ */
+export interface PlannedDiscount {
+  readonly amount: number;
+  readonly couponId: string;
+  readonly percentOff: number;
+  readonly promotionCode: { readonly id: string; readonly code: string } | null;
+}
+
+/**
+ * Tax on the order (docs.stripe.com/tax/products-prices-tax-codes-tax-behavior): `exclusive`
+ * is added to the price, `inclusive` is inside it. Computed on the amount after the discount.
+ */
+export interface PlannedTax {
+  readonly amount: number;
+  readonly inclusive: boolean;
+  readonly percentage: number;
+  readonly rateId: string;
+}
+
+/** What the customer pays: the lines, less the discount, plus exclusive tax (inclusive tax is already inside). */
+export const amountDue = (subtotal: number, discount: PlannedDiscount | null, tax: PlannedTax | null): number =>
+  subtotal - (discount?.amount ?? 0) + (tax && !tax.inclusive ? tax.amount : 0);
+
 export interface PlannedInvoice {
   readonly id: string;
   readonly customerId: string;
@@ -28,6 +55,8 @@ export interface PlannedInvoice {
   readonly chargeId: string;
   readonly status: 'paid' | 'open';
   readonly clickId: string;
+  readonly discount: PlannedDiscount | null;
+  readonly tax: PlannedTax | null;
 }
 
 export interface PlannedRefund {
@@ -55,9 +84,13 @@ export interface PlannedSession {
   readonly customerId: string;
   readonly email: string;
   readonly paymentIntent: string;
+  /** Before the discount, inclusive tax included (Stripe's amount_subtotal). */
+  readonly amountSubtotal: number;
   readonly amountTotal: number;
   readonly currency: SimCurrency;
   readonly clientReferenceId: string;
+  readonly discount: PlannedDiscount | null;
+  readonly tax: PlannedTax | null;
 }
 
 export interface PlannedCustomer {
@@ -78,6 +111,11 @@ export type PlannedEvent =
 export interface CustomerHistory {
   readonly customerId: string;
   readonly currency: SimCurrency;
+  /**
+   * The merchant's integration tracks charges (`charge_tracking` all, PartnerStack style): every
+   * charge is a sale under its charge id; else invoices and Checkout sessions are.
+   */
+  readonly chargeTracked: boolean;
   /** Every event once, in the order Stripe created them. */
   readonly events: readonly PlannedEvent[];
   /** What Stripe delivers, in delivery order: some events twice, some pairs swapped. */
@@ -95,6 +133,8 @@ export interface SimulationOptions {
   readonly duplicateRate?: number;
   /** Probability that an allowed adjacent pair of deliveries is swapped. */
   readonly swapRate?: number;
+  /** Share of customers whose merchant tracks charges (a second integration). */
+  readonly chargeTrackedRate?: number;
 }
 
 const DAY = 86_400;
@@ -137,9 +177,44 @@ const refundEvents = (charge: PlannedCharge, refunds: readonly PlannedRefund[], 
     previousRefunded: refunds.slice(0, i).reduce((s, x) => s + x.amount, 0),
   }));
 
+/** The tax a customer pays where they live: none, added to prices, or inside them (VAT style). */
+const planTaxMode = (rng: Rng): { inclusive: boolean; percentage: number } | null => {
+  const r = rng.next();
+  if (r < 0.4) return null;
+  return { inclusive: r >= 0.7, percentage: rng.pick([5, 8.25, 10, 19, 20]) };
+};
+
+/** Half up to the minor unit, as Stripe rounds tax amounts (docs.stripe.com/tax/calculating: rounding per line). */
+const roundHalfUp = (numerator: number, denominator: number): number => Math.floor((2 * numerator + denominator) / (2 * denominator));
+
+const taxOn = (base: number, mode: { inclusive: boolean; percentage: number } | null, rateId: string): PlannedTax | null => {
+  if (!mode || base <= 0) return null;
+  // In basis points of a percent, to stay in integers: 8.25 % is 825 / 10,000.
+  const bp = Math.round(mode.percentage * 100);
+  const amount = mode.inclusive ? roundHalfUp(base * bp, 10_000 + bp) : roundHalfUp(base * bp, 10_000);
+  return amount > 0 ? { amount, inclusive: mode.inclusive, percentage: mode.percentage, rateId } : null;
+};
+
 const customerEvents = (rng: Rng, o: SimulationOptions, index: number): PlannedEvent[] => {
   let n = 0;
   const id = (prefix: string) => `${prefix}_${o.runTag}${index.toString(36)}x${(n++).toString(36)}${rng.token(4)}`;
+  // Stripe's own Checkout Session ids run to 66 characters (the example id of
+  // docs.stripe.com/api/checkout/sessions/retrieve, cs_test_a11YY…): longer than some partners' order id fields.
+  const sessionId = () => {
+    const base = `cs_test_a1${o.runTag}${index.toString(36)}x${(n++).toString(36)}`;
+    return base + rng.token(Math.max(4, 66 - base.length));
+  };
+  const taxMode = planTaxMode(rng);
+  const taxRate = id('txr');
+  /** A coupon (percent off) on this order, maybe through a promotion code; null most of the time. */
+  const planDiscount = (subtotal: number, chance: number): PlannedDiscount | null => {
+    if (subtotal <= 0 || !rng.chance(chance)) return null;
+    const percentOff = rng.pick([10, 15, 20, 25, 50]);
+    const amount = roundHalfUp(subtotal * percentOff, 100);
+    const couponId = `CPN${rng.token(6)}`;
+    const promotionCode = rng.chance(0.5) ? { id: id('promo'), code: `SAVE${percentOff}${rng.token(3).toUpperCase()}` } : null;
+    return amount > 0 ? { amount, couponId, percentOff, promotionCode } : null;
+  };
   const eventId = () => id('evt');
   const currency = rng.pick(CURRENCIES);
   const customerId = id('cus');
@@ -156,13 +231,16 @@ const customerEvents = (rng: Rng, o: SimulationOptions, index: number): PlannedE
   if (rng.chance(0.2)) {
     // A one-time purchase through Checkout (mode=payment): the charge, then the session completes.
     const price = rng.pick(PRICES[currency]);
-    const amount = price * rng.int(1, 3);
+    const subtotal = price * rng.int(1, 3);
+    const discount = planDiscount(subtotal, 0.3);
+    const tax = taxOn(subtotal - (discount?.amount ?? 0), taxMode, taxRate);
+    const amount = amountDue(subtotal, discount, tax);
     const at = signup + rng.int(30, 600);
     const ch = charge(null, amount, 'succeeded');
     events.push({ type: 'charge.succeeded', eventId: eventId(), created: at - 2, charge: ch });
     events.push({
       type: 'checkout.session.completed', eventId: eventId(), created: at,
-      session: { id: id('cs_test'), customerId, email, paymentIntent: ch.paymentIntent, amountTotal: amount, currency, clientReferenceId: clickId },
+      session: { id: sessionId(), customerId, email, paymentIntent: ch.paymentIntent, amountSubtotal: subtotal, amountTotal: amount, currency, clientReferenceId: clickId, discount, tax },
     });
     events.push(...refundEvents(ch, planRefunds(rng, () => id('re'), amount, at), eventId));
     return events;
@@ -174,22 +252,33 @@ const customerEvents = (rng: Rng, o: SimulationOptions, index: number): PlannedE
   const renewals = rng.int(0, 3);
   const upgradeAt = rng.chance(0.3) ? rng.int(0, renewals) : -1;
   let at = signup + rng.int(30, 600);
-  const invoice = (billingReason: PlannedInvoice['billingReason'], lines: PlannedLine[], chargeId: string, status: PlannedInvoice['status'], invoiceId = id('in')): PlannedInvoice =>
-    ({ id: invoiceId, customerId, email, subscriptionId, billingReason, currency, lines, chargeId, status, clickId });
+  // A coupon on the first invoice only (duration `once`, docs.stripe.com/api/coupons/object).
+  let firstInvoice = true;
+  const invoice = (
+    billingReason: PlannedInvoice['billingReason'], lines: PlannedLine[], chargeId: string, status: PlannedInvoice['status'], invoiceId: string,
+    discount: PlannedDiscount | null, tax: PlannedTax | null,
+  ): PlannedInvoice =>
+    ({ id: invoiceId, customerId, email, subscriptionId, billingReason, currency, lines, chargeId, status, clickId, discount, tax });
   const pay = (billingReason: PlannedInvoice['billingReason'], lines: PlannedLine[], mayFail: boolean): boolean => {
-    const amount = lines.reduce((s, l) => s + l.amount, 0);
+    const subtotal = lines.reduce((s, l) => s + l.amount, 0);
+    // Proration invoices carry neither (their negative lines would need Stripe's per-line tax split).
+    const prorated = lines.some((l) => l.proration);
+    const discount = !prorated && firstInvoice ? planDiscount(subtotal, 0.3) : null;
+    firstInvoice = false;
+    const tax = prorated ? null : taxOn(subtotal - (discount?.amount ?? 0), taxMode, taxRate);
+    const amount = amountDue(subtotal, discount, tax);
     const invoiceId = id('in');
     if (mayFail && rng.chance(0.15)) {
       // The card is declined: Stripe sends invoice.payment_failed and charge.failed, then retries days later.
       const failed = charge(invoiceId, amount, 'failed');
       events.push({ type: 'charge.failed', eventId: eventId(), created: at, charge: failed });
-      events.push({ type: 'invoice.payment_failed', eventId: eventId(), created: at + 1, invoice: invoice(billingReason, lines, failed.id, 'open', invoiceId) });
+      events.push({ type: 'invoice.payment_failed', eventId: eventId(), created: at + 1, invoice: invoice(billingReason, lines, failed.id, 'open', invoiceId, discount, tax) });
       at += 3 * DAY;
       if (rng.chance(0.3)) return false; // every retry failed: the subscription ends unpaid
     }
     const ch = charge(invoiceId, amount, 'succeeded');
     events.push({ type: 'charge.succeeded', eventId: eventId(), created: at, charge: ch });
-    events.push({ type: 'invoice.paid', eventId: eventId(), created: at + 1, invoice: invoice(billingReason, lines, ch.id, 'paid', invoiceId) });
+    events.push({ type: 'invoice.paid', eventId: eventId(), created: at + 1, invoice: invoice(billingReason, lines, ch.id, 'paid', invoiceId, discount, tax) });
     events.push(...refundEvents(ch, planRefunds(rng, () => id('re'), amount, at), eventId));
     return true;
   };
@@ -261,6 +350,7 @@ export const simulate = (o: SimulationOptions): CustomerHistory[] => {
   return Array.from({ length: o.customers }, (_, index) => {
     const events = customerEvents(rng, o, index);
     const first = events[0] as Extract<PlannedEvent, { type: 'customer.created' }>;
-    return { customerId: first.customer.id, currency: first.customer.currency, events, deliveries: deliveriesOf(rng, events, o) };
+    const chargeTracked = rng.chance(o.chargeTrackedRate ?? 0.2);
+    return { customerId: first.customer.id, currency: first.customer.currency, chargeTracked, events, deliveries: deliveriesOf(rng, events, o) };
   });
 };

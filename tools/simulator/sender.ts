@@ -13,6 +13,8 @@ import { renderEvent } from './render.js';
 export interface SendOptions {
   /** The integration's webhook URL: `<ingest>/webhooks/stripe/<integrationId>`. */
   readonly url: string | (() => string);
+  /** Where one history goes, when customers belong to several integrations (default: `url`). */
+  readonly urlFor?: (h: CustomerHistory) => string;
   readonly secret: string;
   readonly concurrency?: number;
   readonly ratePerSec?: number;
@@ -48,13 +50,13 @@ export const sendHistories = async (histories: readonly CustomerHistory[], o: Se
     if (slot > now) await sleep(slot - now);
   };
 
-  const deliver = async (body: string) => {
+  const deliver = async (body: string, url: () => string) => {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       stats.attempts++;
       let failure: string;
       try {
-        const res = await fetch(urlOf(), {
+        const res = await fetch(url(), {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'stripe-signature': stripeSignature(body, o.secret) },
           body,
@@ -85,9 +87,10 @@ export const sendHistories = async (histories: readonly CustomerHistory[], o: Se
   const worker = async () => {
     while (next < histories.length) {
       const h = histories[next++]!;
+      const url = o.urlFor ? () => o.urlFor!(h) : urlOf;
       for (const e of h.deliveries) {
         await paced();
-        await deliver(renderEvent(e));
+        await deliver(renderEvent(e), url);
       }
     }
   };

@@ -113,6 +113,15 @@ export interface Conversion {
   readonly orderAmountMinor: number | null;
   /** Refunds: everything refunded on the order so far, this refund included (partners that take a new total). */
   readonly refundedTotalMinor: number | null;
+  /**
+   * Refunds: what the refunded sale was credited on, in minor units: for an invoice or Checkout
+   * sale what was paid net of tax (discounts are already off what was paid), for a charge-tracked
+   * sale (TRANSACTION) the charge's amount. `amountMinor`, `orderAmountMinor` and
+   * `refundedTotalMinor` stay what Stripe moved (tax included); a partner's refund is brought to
+   * this basis by one rule (the dispatcher's saleBasis.ts). Null on records written before the
+   * field, and when the mapper did not know the sale: the refund is then in Stripe's amounts.
+   */
+  readonly saleNetMinor: number | null;
 }
 
 /** Amount net of tax, what most partners commission on. */

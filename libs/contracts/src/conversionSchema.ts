@@ -90,6 +90,8 @@ export const conversionAvroSchema = {
     nullableString('refundId', 'Stripe refund id for refunds'),
     { name: 'orderAmountMinor', type: ['null', 'long'], default: null, doc: 'original order amount, for refunds and reversals' },
     { name: 'refundedTotalMinor', type: ['null', 'long'], default: null, doc: 'cumulative refunded on the order, this refund included' },
+    // Added with a default (BACKWARD): a record written before reads null, "basis unknown".
+    { name: 'saleNetMinor', type: ['null', 'long'], default: null, doc: 'refunds: what the refunded sale was credited on (paid net of tax; a charge-tracked sale: the charge amount); null when unknown' },
   ],
 } as const;
 

@@ -37,6 +37,7 @@ const sample: Conversion = {
   refundId: null,
   orderAmountMinor: null,
   refundedTotalMinor: null,
+  saleNetMinor: null,
 };
 
 describe('conversion Avro schema', () => {
@@ -56,15 +57,22 @@ describe('conversion Avro schema', () => {
   });
 
   it('reads a refund written before refundId/orderAmountMinor/refundedTotalMinor existed, with their defaults (BACKWARD)', () => {
-    const fields = conversionAvroSchema.fields.filter((f) => !['refundId', 'orderAmountMinor', 'refundedTotalMinor'].includes(f.name));
+    const fields = conversionAvroSchema.fields.filter((f) => !['refundId', 'orderAmountMinor', 'refundedTotalMinor', 'saleNetMinor'].includes(f.name));
     const oldType = avro.Type.forSchema({ ...conversionAvroSchema, fields } as unknown as avro.Schema);
-    const { refundId: _r, orderAmountMinor: _o, refundedTotalMinor: _t, ...old } = { ...sample, kind: 'REFUND_PARTIAL' as const };
+    const { refundId: _r, orderAmountMinor: _o, refundedTotalMinor: _t, saleNetMinor: _n, ...old } = { ...sample, kind: 'REFUND_PARTIAL' as const };
     const resolver = type.createResolver(oldType);
-    expect(type.fromBuffer(oldType.toBuffer(old), resolver)).toEqual({ ...old, refundId: null, orderAmountMinor: null, refundedTotalMinor: null });
+    expect(type.fromBuffer(oldType.toBuffer(old), resolver)).toEqual({ ...old, refundId: null, orderAmountMinor: null, refundedTotalMinor: null, saleNetMinor: null });
+  });
+
+  it('reads a refund written before saleNetMinor existed as "basis unknown" (null) (BACKWARD, issue 14)', () => {
+    const fields = conversionAvroSchema.fields.filter((f) => f.name !== 'saleNetMinor');
+    const oldType = avro.Type.forSchema({ ...conversionAvroSchema, fields } as unknown as avro.Schema);
+    const { saleNetMinor: _n, ...old } = { ...sample, kind: 'REFUND_PARTIAL' as const, refundId: 're_1', orderAmountMinor: 2_400, refundedTotalMinor: 1_200 };
+    expect(type.fromBuffer(oldType.toBuffer(old), type.createResolver(oldType))).toEqual({ ...old, saleNetMinor: null });
   });
 
   it('round-trips a partial refund with its refund id, order amount and running total', () => {
-    const refund: Conversion = { ...sample, kind: 'REFUND_PARTIAL', refundId: 're_1', orderAmountMinor: 2_000, refundedTotalMinor: 500, amountMinor: 500 };
+    const refund: Conversion = { ...sample, kind: 'REFUND_PARTIAL', refundId: 're_1', orderAmountMinor: 2_000, refundedTotalMinor: 500, amountMinor: 500, saleNetMinor: 1_600 };
     expect(type.fromBuffer(type.toBuffer(refund))).toEqual(refund);
   });
 

@@ -18,7 +18,7 @@ export const conversion = (o: Partial<Conversion> = {}): Conversion => {
     attribution: { ...NO_SOURCED_CLICKS, clickId: nextId('clk'), partnerKey: 'pk_partner', customerKey: null, promoCode: null, emailSha256: sha256('jane@example.com'), productKey: null },
     attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0,
     lineItems: [{ sku: 'price_1', description: 'Pro plan', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
-    notBefore: now - 1_000, refundId: null, orderAmountMinor: null, refundedTotalMinor: null,
+    notBefore: now - 1_000, refundId: null, orderAmountMinor: null, refundedTotalMinor: null, saleNetMinor: null,
     ...o,
   };
 };

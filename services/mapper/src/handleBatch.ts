@@ -228,17 +228,29 @@ export const handleBatch = async (
 };
 
 /**
- * The order behind a charge: our links (charge, then payment intent; subscription and
- * billing_reason from the invoice's own link when the charge's link lacks them), then the API.
+ * The order behind a charge: our links (charge, then payment intent; subscription, billing_reason
+ * and the sale's basis from the invoice's own link, or from the payment intent's link that its
+ * Checkout session left, when the charge's link lacks them), then the API.
  */
 const chargeOrderOf = (ch: Json, state: BatchState, fromApi: OrderLink | null): OrderLink | null => {
   const legacy = legacyInvoiceOfCharge(ch);
-  const found = state.links.get(str(ch.id) ?? '') ?? (idOf(ch.payment_intent) ? state.links.get(idOf(ch.payment_intent)!) : undefined) ??
+  const pi = idOf(ch.payment_intent);
+  const found = state.links.get(str(ch.id) ?? '') ?? (pi ? state.links.get(pi) : undefined) ??
     (legacy.invoiceId ? { orderId: legacy.invoiceId, kind: 'invoice' as const, subscriptionId: null, customerId: idOf(ch.customer) } : undefined) ??
     fromApi ?? null;
-  if (found?.kind === 'invoice' && (!found.subscriptionId || !found.billingReason)) {
+  if (!found) return null;
+  if (found.kind === 'invoice' && (!found.subscriptionId || !found.billingReason || found.saleNetMinor == null)) {
     const inv = state.links.get(found.orderId);
-    if (inv) return { ...found, subscriptionId: found.subscriptionId ?? inv.subscriptionId, billingReason: found.billingReason ?? inv.billingReason ?? null };
+    if (inv) {
+      return {
+        ...found, subscriptionId: found.subscriptionId ?? inv.subscriptionId, billingReason: found.billingReason ?? inv.billingReason ?? null,
+        saleNetMinor: found.saleNetMinor ?? inv.saleNetMinor ?? null,
+      };
+    }
+  }
+  if (found.kind === 'checkout' && found.saleNetMinor == null && pi) {
+    const session = state.links.get(pi);
+    if (session?.orderId === found.orderId && session.saleNetMinor != null) return { ...found, saleNetMinor: session.saleNetMinor };
   }
   return found;
 };
@@ -254,7 +266,7 @@ const applyToState = (state: BatchState, e: Effect): void => {
       const old = state.links.get(e.ref);
       state.links.set(e.ref, {
         orderId: e.orderId, kind: e.kind, subscriptionId: e.subscriptionId ?? old?.subscriptionId ?? null, customerId: e.customerId,
-        billingReason: e.billingReason ?? old?.billingReason ?? null,
+        billingReason: e.billingReason ?? old?.billingReason ?? null, saleNetMinor: e.saleNetMinor ?? old?.saleNetMinor ?? null,
       });
       break;
     }

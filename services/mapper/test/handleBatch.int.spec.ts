@@ -151,6 +151,21 @@ describe('handleBatch against PostgreSQL and stripe-mock', () => {
     expect(out.conversions).toEqual([expect.objectContaining({ kind: 'REFUND_PARTIAL', orderId: invoiceId, saleReason: 'subscription_cycle' })]);
   });
 
+  it('a taxed invoice refunded in a later batch: the refund carries the sale\'s net of tax from the invoice\'s stored link (issue 14)', async () => {
+    const customer = uniqueId('cus_');
+    const invoiceId = uniqueId('in_');
+    const chargeId = uniqueId('ch_');
+    await run(depsFor(), toRecords(withoutKey, [invoicePaidEvent({ shape: 'basil', id: invoiceId, customer, unitAmount: 10_000, tax: 2_000 })]));
+    const { rows } = await pool.query(`SELECT sale_net_minor FROM mapper_order_links WHERE integration_id = $1 AND ref = $2`, [withoutKey, invoiceId]);
+    expect(rows).toEqual([{ sale_net_minor: '10000' }]);
+    // A basil charge names no invoice: its link (as the API gave it) has no basis, the invoice's own link has.
+    await pool.query(`INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, customer_id) VALUES ($1, $2, $3, 'invoice', $4)`,
+      [withoutKey, chargeId, invoiceId, customer]);
+    const refunded = chargeEvent('charge.refunded', { shape: 'basil', id: chargeId, customer, amount: 12_000, refunds: [{ amount: 1_000 }] });
+    const out = await run(depsFor(), toRecords(withoutKey, [refunded]));
+    expect(out.conversions).toEqual([expect.objectContaining({ kind: 'REFUND_PARTIAL', orderId: invoiceId, amountMinor: 1_000, orderAmountMinor: 12_000, saleNetMinor: 10_000 })]);
+  });
+
   it('a basil charge linked before billing reasons were stored: the reason comes from its invoice\'s own link', async () => {
     const customer = uniqueId('cus_');
     const invoiceId = uniqueId('in_');

@@ -19,7 +19,7 @@ export const refund = (o: Partial<Conversion> & { due?: number } = {}): Conversi
     orderId: `in_${id}`, customerId: 'cus_sched', subscriptionId: 'sub_sched', chargeId: `ch_${id}`,
     attribution: { ...NO_SOURCED_CLICKS, clickId: 'clk', partnerKey: null, customerKey: null, promoCode: null, emailSha256: null, productKey: null },
     attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0, lineItems: [],
-    notBefore, refundId: `re_${id}`, orderAmountMinor: 4_900, refundedTotalMinor: 4_900,
+    notBefore, refundId: `re_${id}`, orderAmountMinor: 4_900, refundedTotalMinor: 4_900, saleNetMinor: 4_900,
     ...rest,
   };
 };

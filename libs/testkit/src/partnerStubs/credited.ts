@@ -93,9 +93,17 @@ export const tracknowCredited = (postbacks: readonly Readonly<Record<string, str
   return [...byOrder].map(([orderId, o]) => ({ orderId, currency: o.currency, netMinor: o.net, saleCredits: o.credits, doubleRefunds: 0 }));
 };
 
-interface WebhookConversion { kind?: string; orderId?: string; currency?: string; amountMinor?: number; refundId?: string | null; conversionId?: string }
+interface WebhookConversion {
+  kind?: string; orderId?: string; currency?: string; amountMinor?: number; taxMinor?: number; refundId?: string | null; conversionId?: string;
+  saleBasis?: { refundMinor?: number } | null;
+}
 
-/** A generic webhook receiver that dedupes on webhook-id: sales add, refunds subtract; the same sale or refund under two ids is a double credit. */
+/**
+ * A generic webhook receiver that dedupes on webhook-id and commissions net of tax, as the
+ * partners do: a sale adds `amountMinor − taxMinor`, a refund subtracts its amount in the sale's
+ * basis (`saleBasis.refundMinor`, Stripe's amount where absent); the same sale or refund under two
+ * ids is a double credit.
+ */
 export const webhookCredited = (received: readonly { id: string; payload: Record<string, unknown> }[]): CreditedOrder[] => {
   const byOrder = new Map<string, { currency: string; net: number; sales: number; refunds: Map<string, number> }>();
   for (const r of received) {
@@ -106,11 +114,11 @@ export const webhookCredited = (received: readonly { id: string; payload: Record
     const o = byOrder.get(c.orderId) ?? { currency: String(c.currency ?? ''), net: 0, sales: 0, refunds: new Map<string, number>() };
     if (sale) {
       o.sales++;
-      o.net += c.amountMinor;
+      o.net += c.amountMinor - (c.taxMinor ?? 0);
     } else {
       const key = c.refundId ?? c.conversionId ?? r.id;
       o.refunds.set(key, (o.refunds.get(key) ?? 0) + 1);
-      o.net -= c.amountMinor;
+      o.net -= c.saleBasis?.refundMinor ?? c.amountMinor;
     }
     byOrder.set(c.orderId, o);
   }

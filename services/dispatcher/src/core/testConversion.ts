@@ -10,7 +10,7 @@ export const aConversion = (o: Partial<Conversion> = {}): Conversion => ({
   attribution: { ...NO_SOURCED_CLICKS, clickId: 'clk_1', partnerKey: 'pk_1', customerKey: null, promoCode: null, emailSha256: 'a'.repeat(64), productKey: null },
   attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0,
   lineItems: [{ sku: 'price_1', description: 'Pro plan', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
-  notBefore: Date.UTC(2025, 10, 24, 16, 0, 1), refundId: null, orderAmountMinor: null, refundedTotalMinor: null,
+  notBefore: Date.UTC(2025, 10, 24, 16, 0, 1), refundId: null, orderAmountMinor: null, refundedTotalMinor: null, saleNetMinor: null,
   ...o,
 });
 

@@ -80,6 +80,7 @@ export const commitParams = (
     textArray(l.map((x) => x.e.billingReason ?? null)),
     textArray(a.map((x) => x.e.row.impactClickId)), textArray(a.map((x) => x.e.row.tracknowClickId)),
     textArray(a.map((x) => x.e.row.everflowTransactionId)), textArray(a.map((x) => x.e.row.clientReferenceId)),
+    bigintArray(l.map((x) => x.e.saleNetMinor ?? null)),
   ];
 };
 
@@ -123,7 +124,7 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
       // The refs' links, and the own links of the invoices they lead to (its subscription and
       // billing_reason, for a charge whose link was stored without them).
       refs.length === 0 ? { rows: [] } : pool.query(
-        `SELECT ref, order_id, order_kind, subscription_id, customer_id, billing_reason
+        `SELECT ref, order_id, order_kind, subscription_id, customer_id, billing_reason, sale_net_minor
            FROM mapper_order_links WHERE integration_id = $1 AND (ref = ANY($2::text[]) OR ref IN (
              SELECT order_id FROM mapper_order_links WHERE integration_id = $1 AND ref = ANY($2::text[]) AND order_kind = 'invoice'))`,
         [integrationId, textArray(refs)]),
@@ -148,7 +149,10 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
       state.refundKeys.set(r.charge_id, set);
     }
     for (const r of l.rows) {
-      state.links.set(r.ref, { orderId: r.order_id, kind: r.order_kind, subscriptionId: r.subscription_id, customerId: r.customer_id, billingReason: r.billing_reason });
+      state.links.set(r.ref, {
+        orderId: r.order_id, kind: r.order_kind, subscriptionId: r.subscription_id, customerId: r.customer_id, billingReason: r.billing_reason,
+        saleNetMinor: r.sale_net_minor === null ? null : Number(r.sale_net_minor),
+      });
     }
     return state;
   },
@@ -158,7 +162,7 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
     // One statement (data-modifying CTEs): atomic without BEGIN/COMMIT, one round trip, and
     // always the same text, so PostgreSQL plans it once per connection.
     await pool.query({
-      name: 'mapper_commit_v3', // a new name whenever the text changes: a connection keeps its prepared statements
+      name: 'mapper_commit_v4', // a new name whenever the text changes: a connection keeps its prepared statements
       text: `
       WITH attribution AS (
         INSERT INTO attribution_store AS s (integration_id, customer_id, click_id, partner_key, customer_key, product_key, promo_code, email, email_sha256, identity_at, source_event_id, updated_at,
@@ -175,11 +179,12 @@ export const createMapperStore = (pool: pg.Pool): MapperStore => ({
           source_event_id = EXCLUDED.source_event_id, updated_at = now()
         RETURNING 1
       ), links AS (
-        INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id, customer_id, billing_reason)
-        SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $34::text[])
+        INSERT INTO mapper_order_links (integration_id, ref, order_id, order_kind, subscription_id, customer_id, billing_reason, sale_net_minor)
+        SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $34::text[], $39::bigint[])
         ON CONFLICT (integration_id, ref) DO UPDATE SET order_id = EXCLUDED.order_id, order_kind = EXCLUDED.order_kind,
           subscription_id = COALESCE(EXCLUDED.subscription_id, mapper_order_links.subscription_id),
           billing_reason = COALESCE(EXCLUDED.billing_reason, mapper_order_links.billing_reason),
+          sale_net_minor = COALESCE(EXCLUDED.sale_net_minor, mapper_order_links.sale_net_minor),
           customer_id = COALESCE(EXCLUDED.customer_id, mapper_order_links.customer_id), updated_at = now()
         RETURNING 1
       ), transactions AS (

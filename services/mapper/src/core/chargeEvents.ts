@@ -5,6 +5,7 @@ import { conversionIdOf } from './conversionId.js';
 import type { Effect } from './effects.js';
 import type { MapFacts, OrderLink, RefundFact, StoredAttribution } from './facts.js';
 import type { MapContext } from './mapContext.js';
+import { refundedSale } from './refundSale.js';
 import { arr, idOf, int, obj, path, str, type Json } from './stripeRead.js';
 
 /** Hints of a charge: its metadata (PartnerStack puts customer_key, partner_key and product_key there), then the payer's email. */
@@ -184,12 +185,15 @@ export const chargeRefunds = (
   const uncapturedRemainder = Math.max(0, amount - capturedMinor);
   const capturedPart = (refundedTotal: number) => Math.max(0, refundedTotal - uncapturedRemainder);
   const order = orderOfCharge(ch, facts);
+  // The order id its sale was credited under and what it was credited on (issue 14).
+  const sale = refundedSale({ chargeId, capturedMinor, tracking: ctx.chargeTracking ?? 'off', order, transaction: facts.transaction });
   const base = {
     // The refunded invoice's billing_reason: a partner with one tracker per sale kind (impact,
     // seed 001) must reverse the sale on the tracker it was credited on, and only the mapper
     // knows which invoice a charge paid. Null when unknown (the partner then falls back).
     saleReason: order?.kind === 'invoice' ? order.billingReason ?? null : null,
-    orderId: order?.orderId ?? chargeId,
+    orderId: sale.orderId,
+    saleNetMinor: sale.saleNetMinor,
     customerId: idOf(ch.customer) ?? order?.customerId ?? null,
     subscriptionId: order?.subscriptionId ?? null,
     chargeId,

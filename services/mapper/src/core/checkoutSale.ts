@@ -54,6 +54,12 @@ export const lineItemFromApi = (raw: unknown): LineItem | null => {
   };
 };
 
+/** What a Checkout sale is credited on: amount_total net of total_details.amount_tax (as its sale). */
+export const checkoutSaleNet = (s: Json): number | null => {
+  const total = int(s.amount_total);
+  return total === null ? null : total - (int(path(s, 'total_details', 'amount_tax')) ?? 0);
+};
+
 export const checkoutSaleId = (integrationId: string, sessionId: string): string => conversionIdOf(integrationId, 'sale', sessionId);
 
 /** A completed checkout in payment mode → one one-time sale, its line items from the API. */
@@ -67,11 +73,13 @@ export const checkoutSale = (s: Json, ctx: MapContext, facts: MapFacts, hints: H
   const subtotal = int(s.amount_subtotal) ?? total;
   const tax = int(path(s, 'total_details', 'amount_tax')) ?? 0;
   const discount = int(path(s, 'total_details', 'amount_discount')) ?? 0;
-  // Without the API (no key on the integration), one line for the whole order keeps the sale.
+  // Without the API (no key on the integration), one line for the whole order keeps the sale, net
+  // of tax as the sale is: amount_total less amount_tax (amount_subtotal − discount would keep a
+  // price's inclusive tax, docs.stripe.com/api/checkout/sessions/object total_details).
   const inPayload = arr(path(s, 'line_items', 'data')).map(lineItemFromApi).filter((l): l is LineItem => l !== null);
   const lineItems = facts.lineItems ?? (inPayload.length > 0 ? inPayload : null) ?? [{
     sku: 'order', description: null, productId: null, priceId: null, quantity: 1,
-    unitAmountMinor: subtotal, amountMinor: subtotal - discount,
+    unitAmountMinor: subtotal, amountMinor: total - tax,
   }];
   return conversionOf({
     conversionId: checkoutSaleId(ctx.integrationId, sessionId),

@@ -22,6 +22,7 @@ export interface ConversionParts
   readonly refundId?: string | null;
   readonly orderAmountMinor?: number | null;
   readonly refundedTotalMinor?: number | null;
+  readonly saleNetMinor?: number | null;
 }
 
 const ensureMinor = (name: string, v: number): number => {
@@ -61,5 +62,6 @@ export const conversionOf = (p: ConversionParts, ctx: MapContext): Conversion =>
     refundId: p.refundId ?? null,
     orderAmountMinor: p.orderAmountMinor ?? null,
     refundedTotalMinor: p.refundedTotalMinor ?? null,
+    saleNetMinor: p.saleNetMinor ?? null,
   };
 };

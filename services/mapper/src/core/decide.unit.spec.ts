@@ -73,6 +73,14 @@ describe('decide: checkout.session.completed', () => {
     expect(c!.lineItems).toEqual([{ sku: 'order', description: null, productId: null, priceId: null, quantity: 1, unitAmountMinor: 3_000, amountMinor: 2_000 }]);
   });
 
+  it('the fallback line is net of tax when the tax is inside the prices (inclusive): amount_total − amount_tax (issue 14)', () => {
+    // €79 with 20 % VAT inside, a €7.90 coupon: €71.10 paid, of which €11.85 tax; €59.25 credited.
+    const raw = checkoutSessionCompletedEvent({ amountSubtotal: 7_900, discount: 790 });
+    Object.assign(raw.data.object, { amount_total: 7_110, total_details: { amount_discount: 790, amount_shipping: 0, amount_tax: 1_185 } });
+    const [c] = decide(ev(raw), ctx()).conversions;
+    expect({ net: c!.amountMinor - c!.taxMinor, lines: c!.lineItems.map((l) => l.amountMinor) }).toEqual({ net: 5_925, lines: [5_925] });
+  });
+
   it.each([
     { name: 'subscription mode', o: { mode: 'subscription' as const } },
     { name: 'unpaid (async payment pending)', o: { paymentStatus: 'unpaid' as const } },
@@ -99,6 +107,27 @@ describe('decide: checkout.session.completed', () => {
       expect.objectContaining({ type: 'attribution', key: 'pi_g' }),
       expect.objectContaining({ type: 'orderLink', ref: 'pi_g', orderId: 'cs_g', kind: 'checkout' }),
     ]));
+  });
+});
+
+describe('decide: invoice lines with tax inside the price (issue 14)', () => {
+  it('a line\'s inclusive tax is taken out, as its discount is: the lines sum to the sale\'s net of tax', () => {
+    // $100 with 20 % tax inside, a $10 coupon: $90 paid, of which $15 tax; the line is $75.
+    const raw = invoicePaidEvent({ unitAmount: 10_000, amountPaid: 9_000 });
+    const inv = raw.data.object as Record<string, unknown> & { lines: { data: Record<string, unknown>[] } };
+    Object.assign(inv, { tax: 1_500, total_discount_amounts: [{ amount: 1_000, discount: 'di_1' }], total_tax_amounts: [{ amount: 1_500, inclusive: true, tax_rate: 'txr_1' }] });
+    Object.assign(inv.lines.data[0]!, { discount_amounts: [{ amount: 1_000, discount: 'di_1' }], tax_amounts: [{ amount: 1_500, inclusive: true, tax_rate: 'txr_1' }] });
+    const [c] = decide(ev(raw), ctx()).conversions;
+    expect({ net: c!.amountMinor - c!.taxMinor, lines: c!.lineItems.map((l) => l.amountMinor) }).toEqual({ net: 7_500, lines: [7_500] });
+  });
+
+  it('exclusive tax is not in the line: the line is its amount less its discount', () => {
+    const raw = invoicePaidEvent({ unitAmount: 10_000, tax: 1_800, amountPaid: 10_800 });
+    const inv = raw.data.object as Record<string, unknown> & { lines: { data: Record<string, unknown>[] } };
+    Object.assign(inv, { total_discount_amounts: [{ amount: 1_000, discount: 'di_1' }] });
+    Object.assign(inv.lines.data[0]!, { discount_amounts: [{ amount: 1_000, discount: 'di_1' }], tax_amounts: [{ amount: 1_800, inclusive: false, tax_rate: 'txr_1' }] });
+    const [c] = decide(ev(raw), ctx()).conversions;
+    expect({ net: c!.amountMinor - c!.taxMinor, lines: c!.lineItems.map((l) => l.amountMinor) }).toEqual({ net: 9_000, lines: [9_000] });
   });
 });
 
@@ -293,6 +322,48 @@ describe('decide: charge.refunded', () => {
     const ch = decide(ev(chargeEvent('charge.succeeded', { id: 'ch_L', invoice: 'in_L' })), ctx(),
       facts({ chargeOrder: { orderId: 'in_L', kind: 'invoice', subscriptionId: 'sub_L', customerId: 'cus_L', billingReason: 'subscription_cycle' } }));
     expect(ch.effects).toContainEqual(expect.objectContaining({ type: 'orderLink', ref: 'ch_L', orderId: 'in_L', billingReason: 'subscription_cycle' }));
+  });
+
+  // Issue 14 item 5: with charge tracking, the sale was a TRANSACTION credited under the charge
+  // id; its refund must name that id, or PartnerStack's DELETE 404s and Everflow reverses another order.
+  const invoiceLink = { orderId: 'in_T', kind: 'invoice' as const, subscriptionId: 'sub_T', customerId: 'cus_T', billingReason: 'subscription_create', saleNetMinor: 10_000 };
+  const checkoutLink = { orderId: 'cs_T', kind: 'checkout' as const, subscriptionId: null, customerId: 'cus_T', saleNetMinor: 10_000 };
+  const recordedT = { status: 'recorded' as const, conversionId: 'cnv_t', orderId: 'ch_T', amountMinor: 12_000, currency: 'USD', sourceEventId: 'evt_0' };
+  it.each([
+    { name: 'off, an invoice\'s charge: the invoice, on its net of tax', tracking: 'off' as const, f: facts({ chargeOrder: invoiceLink }), then: { orderId: 'in_T', saleNetMinor: 10_000 } },
+    { name: 'off, a Checkout\'s charge: the session, on its net of tax', tracking: 'off' as const, f: facts({ chargeOrder: checkoutLink }), then: { orderId: 'cs_T', saleNetMinor: 10_000 } },
+    { name: 'off, a link stored before migration 0036: the invoice, basis unknown', tracking: 'off' as const,
+      f: facts({ chargeOrder: { ...invoiceLink, saleNetMinor: undefined } }), then: { orderId: 'in_T', saleNetMinor: null } },
+    { name: 'all, an invoice\'s charge with its transaction recorded: the charge, on the charge amount', tracking: 'all' as const,
+      f: facts({ chargeOrder: invoiceLink, transaction: recordedT }), then: { orderId: 'ch_T', saleNetMinor: 12_000 } },
+    { name: 'all, the transaction\'s bookkeeping not there: still the charge, on what it captured', tracking: 'all' as const,
+      f: facts({ chargeOrder: invoiceLink }), then: { orderId: 'ch_T', saleNetMinor: 12_000 } },
+    { name: 'non_invoice, an invoice\'s charge: the invoice (the charge was left to it)', tracking: 'non_invoice' as const,
+      f: facts({ chargeOrder: invoiceLink }), then: { orderId: 'in_T', saleNetMinor: 10_000 } },
+    { name: 'non_invoice, a Checkout\'s charge: the charge (the session is not counted)', tracking: 'non_invoice' as const,
+      f: facts({ chargeOrder: checkoutLink }), then: { orderId: 'ch_T', saleNetMinor: 12_000 } },
+  ])('a refund names the order its sale was credited under (issue 14 item 5): $name', ({ tracking, f, then }) => {
+    const e = ev(chargeEvent('charge.refunded', { shape: 'basil', id: 'ch_T', amount: 12_000, refunds: [{ id: 're_T1', amount: 1_000 }, { id: 're_T2', amount: 11_000 }] }));
+    const d = decide(e, ctx({ chargeTracking: tracking }), f);
+    expect(d.conversions.map((c) => ({ kind: c.kind, orderId: c.orderId, saleNetMinor: c.saleNetMinor, orderAmountMinor: c.orderAmountMinor })))
+      .toEqual([{ kind: 'REFUND_PARTIAL', ...then, orderAmountMinor: 12_000 }, { kind: 'REFUND_FULL', ...then, orderAmountMinor: 12_000 }]);
+  });
+
+  it('under charge tracking all, the refund and the transaction it undoes share the order id', () => {
+    const sale = decide(ev(chargeEvent('charge.succeeded', { id: 'ch_A', invoice: 'in_A', amount: 12_000 })), ctx({ chargeTracking: 'all' }), facts()).conversions[0]!;
+    const refund = decide(ev(chargeEvent('charge.refunded', { id: 'ch_A', invoice: 'in_A', amount: 12_000, refunds: [{ id: 're_A', amount: 12_000 }] })),
+      ctx({ chargeTracking: 'all', eventId: 'evt_r' }), facts({ transaction: { ...recordedT, orderId: sale.orderId } })).conversions[0]!;
+    expect({ sale: sale.orderId, refund: refund.orderId, basis: refund.saleNetMinor }).toEqual({ sale: 'ch_A', refund: 'ch_A', basis: 12_000 });
+  });
+
+  it.each([
+    { name: 'an invoice: amount_paid net of tax (exclusive tax)', e: invoicePaidEvent({ id: 'in_N', customer: 'cus_N', unitAmount: 10_000, tax: 2_000 }), ref: 'in_N', net: 10_000 },
+    { name: 'a Checkout session: amount_total net of amount_tax, after its discount', e: checkoutSessionCompletedEvent({ id: 'cs_N', paymentIntent: 'pi_N', amountSubtotal: 7_900, discount: 1_580, tax: 1_201 }),
+      ref: 'pi_N', net: 6_320 },
+  ])('the sale\'s order link keeps what it was credited on: $name', ({ e, ref, net }) => {
+    const d = decide(ev(e), ctx());
+    expect(d.effects).toContainEqual(expect.objectContaining({ type: 'orderLink', ref, saleNetMinor: net }));
+    expect(d.conversions[0]!.amountMinor - d.conversions[0]!.taxMinor).toBe(net);
   });
 
   it('JPY refunds stay in yen', () => {

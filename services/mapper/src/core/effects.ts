@@ -6,6 +6,7 @@ export type Effect =
   | {
       readonly type: 'orderLink'; readonly ref: string; readonly orderId: string; readonly kind: OrderKind;
       readonly subscriptionId: string | null; readonly customerId: string | null; readonly billingReason?: string | null;
+      readonly saleNetMinor?: number | null;
     }
   | {
       readonly type: 'transaction'; readonly chargeId: string; readonly status: 'recorded' | 'failed' | 'reversed';

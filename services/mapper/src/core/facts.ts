@@ -23,6 +23,12 @@ export interface OrderLink {
    * of sale it undoes; null or absent when unknown (a link stored before migration 0006).
    */
   readonly billingReason?: string | null;
+  /**
+   * What the order's sale was credited on (invoice: amount_paid − tax; Checkout: amount_total −
+   * amount_tax), stored when the sale's event is mapped; null or absent when unknown (a link
+   * stored before migration 0036, or a charge's own link).
+   */
+  readonly saleNetMinor?: number | null;
 }
 
 export interface RecordedTransaction {

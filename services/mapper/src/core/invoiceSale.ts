@@ -39,6 +39,13 @@ const lineItemsOf = (inv: Json): LineItem[] =>
     const quantity = int(line.quantity) ?? 1;
     const amount = int(line.amount) ?? 0;
     const lineDiscount = arr(line.discount_amounts).reduce<number>((s, d) => s + (int(obj(d)?.amount) ?? 0), 0);
+    // A price with inclusive tax has the tax inside the line's amount: take it out, so the line is
+    // net of tax as the sale's amount is (docs.stripe.com/api/invoices/line_item: tax_amounts[].inclusive;
+    // basil: taxes[].tax_behavior).
+    const inclusiveTax = [
+      ...arr(line.tax_amounts).filter((t) => obj(t)?.inclusive === true),
+      ...arr(line.taxes).filter((t) => obj(t)?.tax_behavior === 'inclusive'),
+    ].reduce<number>((s, t) => s + (int(obj(t)?.amount) ?? 0), 0);
     const unit = int(path(line, 'price', 'unit_amount')) ?? decimalMinor(path(line, 'pricing', 'unit_amount_decimal')) ?? int(path(line, 'plan', 'amount')) ??
       (quantity > 0 ? Math.round(amount / quantity) : amount);
     const priceId = priceOfLine(line);
@@ -50,7 +57,7 @@ const lineItemsOf = (inv: Json): LineItem[] =>
       priceId,
       quantity,
       unitAmountMinor: unit,
-      amountMinor: amount - lineDiscount,
+      amountMinor: amount - lineDiscount - inclusiveTax,
     }];
   });
 
@@ -83,6 +90,16 @@ const taxOf = (inv: Json): number => {
 export const amountPaidOf = (inv: Json): number | null => {
   if ('amount_paid' in inv) return int(inv.amount_paid);
   return inv.paid === true ? int(inv.amount_due) : null;
+};
+
+/**
+ * What an invoice's sale is credited on: what it took net of tax (`amountExcludingTax` of its
+ * sale; discounts are already off amount_paid). Kept on the invoice's order link, so its refunds
+ * are brought to the same basis. Null when the invoice says no amount.
+ */
+export const invoiceSaleNet = (inv: Json): number | null => {
+  const paid = amountPaidOf(inv);
+  return paid === null ? null : paid - taxOf(inv);
 };
 
 export const invoiceSaleId = (integrationId: string, invoiceId: string): string => conversionIdOf(integrationId, 'sale', invoiceId);

@@ -1,11 +1,11 @@
 import type { Conversion, StripeEventEnvelope } from '@sas/contracts';
 import { mergeStored, NO_HINTS, type Hints } from './attribution.js';
 import { chargeHints, chargeRefunds, chargeReversal, chargeTransaction, legacyInvoiceOfCharge } from './chargeEvents.js';
-import { checkoutHints, checkoutSale, isCheckoutPaid } from './checkoutSale.js';
+import { checkoutHints, checkoutSale, checkoutSaleNet, isCheckoutPaid } from './checkoutSale.js';
 import { customerHints, customerIdentity, isIdentitySent, previousAttributes } from './customerIdentity.js';
 import type { Effect } from './effects.js';
 import { NO_FACTS, type MapFacts, type StoredAttribution } from './facts.js';
-import { invoiceHints, invoiceSale, subscriptionOfInvoice } from './invoiceSale.js';
+import { invoiceHints, invoiceSale, invoiceSaleNet, subscriptionOfInvoice } from './invoiceSale.js';
 import type { MapContext } from './mapContext.js';
 import { idOf, str, type Json } from './stripeRead.js';
 
@@ -68,7 +68,10 @@ export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFa
       const hints = invoiceHints(o, facts);
       const invoiceId = str(o.id);
       const link = invoiceId
-        ? { orderId: invoiceId, kind: 'invoice' as const, subscriptionId: subscriptionOfInvoice(o), customerId: idOf(o.customer), billingReason: str(o.billing_reason) }
+        ? {
+            orderId: invoiceId, kind: 'invoice' as const, subscriptionId: subscriptionOfInvoice(o), customerId: idOf(o.customer), billingReason: str(o.billing_reason),
+            saleNetMinor: invoiceSaleNet(o),
+          }
         : null;
       // The invoice's own link gives a charge that names it (before basil) or that invoice
       // payments lead to (basil) its subscription and billing_reason (so a refund names the kind
@@ -89,7 +92,7 @@ export const decide = (event: StripeEventEnvelope, ctx: MapContext, facts: MapFa
       const sessionId = str(o.id);
       const pi = idOf(o.payment_intent);
       const links: Effect[] = sessionId && pi && o.mode === 'payment'
-        ? [{ type: 'orderLink', ref: pi, orderId: sessionId, kind: 'checkout', subscriptionId: null, customerId: idOf(o.customer) }]
+        ? [{ type: 'orderLink', ref: pi, orderId: sessionId, kind: 'checkout', subscriptionId: null, customerId: idOf(o.customer), saleNetMinor: checkoutSaleNet(o) }]
         : [];
       // mode=subscription is left to the invoice; its attribution is recorded above for it.
       const counts = o.mode === 'payment' && isCheckoutPaid(o) && tracking === 'off';

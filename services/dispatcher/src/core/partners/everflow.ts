@@ -1,6 +1,7 @@
 import { amountExcludingTax, toDecimalString, type Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund, isNewCustomerSale, trackingMismatch } from '../dispatchAction.js';
+import { refundInSaleBasis } from '../saleBasis.js';
 import { accepted, classifyResponse, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
 import { optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
@@ -70,7 +71,9 @@ const eventIdOf = (c: Conversion, d: Destination): string | null =>
 /** The figures a person needs to adjust a partially refunded order by hand: the existing amounts, as they are. */
 export const everflowPartialRefundFigures = (c: Conversion): { refunded: string; order: string; refund: string } => {
   const money = (m: number | null) => (m === null ? 'unknown' : `${toDecimalString(m, c.currency)} ${c.currency.toUpperCase()}`);
-  return { refunded: money(c.refundedTotalMinor), order: money(c.orderAmountMinor), refund: money(c.amountMinor) };
+  // In the basis the sale was credited in (net of tax, saleBasis.ts): what the person must set in Everflow.
+  const basis = refundInSaleBasis(c);
+  return { refunded: money(basis?.refundedTotalMinor ?? c.refundedTotalMinor), order: money(basis?.saleNetMinor ?? c.orderAmountMinor), refund: money(basis?.refundMinor ?? c.amountMinor) };
 };
 
 /**

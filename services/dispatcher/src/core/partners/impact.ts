@@ -6,6 +6,7 @@ import {
 } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund } from '../dispatchAction.js';
+import { refundInSaleBasis } from '../saleBasis.js';
 import { accepted, classifyResponse, httpError, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
 import {
   basicAuth, DestinationConfigError, optionalSetting, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
@@ -48,7 +49,9 @@ export const saleCreditedMinor = (c: Conversion): number =>
  * refund-basis work (issue 14 item 3): kept here, in one small function, so it changes in one place.
  */
 export const refundedActionTotalMinor = (c: Conversion): number | null =>
-  c.orderAmountMinor === null || c.refundedTotalMinor === null ? null : c.orderAmountMinor - c.refundedTotalMinor;
+  // The action's new total in the basis its sale was credited in (net of tax and discount), not
+  // Stripe's paid − refunded (tax included): saleBasis.ts (issue 14 item 3).
+  c.refundedTotalMinor === null ? null : refundInSaleBasis(c)?.newTotalMinor ?? null;
 
 const itemFields = (c: Conversion): Record<string, string> => {
   const only = c.lineItems.length === 1 ? c.lineItems[0] : undefined;

@@ -14,7 +14,7 @@ const conversion = (o: Partial<Conversion> = {}): Conversion => ({
   attributed: true, currency: 'USD', amountMinor: 4_900, taxMinor: 0, discountMinor: 0,
   lineItems: [{ sku: 'price_1', description: 'Pro plan', productId: 'prod_1', priceId: 'price_1', quantity: 1, unitAmountMinor: 4_900, amountMinor: 4_900 }],
   notBefore: Date.UTC(2025, 10, 24, 16, 0, 1),
-  refundId: null, orderAmountMinor: null, refundedTotalMinor: null,
+  refundId: null, orderAmountMinor: null, refundedTotalMinor: null, saleNetMinor: null,
   ...o,
 });
 

@@ -1,6 +1,7 @@
 import { amountExcludingTax, type Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { isFullRefund, trackingMismatch } from '../dispatchAction.js';
+import { refundInSaleBasis } from '../saleBasis.js';
 import { accepted, classifyResponse, httpError, rejected, type ClassifyContext, type PartnerAnswer, type ResponseClass } from '../classifyResponse.js';
 import {
   basicAuth, optionalSetting, requireCredential, requireSetting, trimSlash, type BuildContext, type BuildResult, type PartnerRequest,
@@ -139,7 +140,8 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
   const categoryKey = optionalSetting(d.settings, 'categoryKey');
   return json(d, 'POST', '/transactions', refund ? 'refund' : 'credit', {
     ...customer,
-    amount: refund ? -amountExcludingTax(c) : amountExcludingTax(c),
+    // A refund in its sale's basis (net of tax, as the sale was credited): saleBasis.ts.
+    amount: refund ? -(refundInSaleBasis(c)?.refundMinor ?? amountExcludingTax(c)) : amountExcludingTax(c),
     currency: c.currency.toUpperCase(),
     key: partnerstackTransactionKey(c),
     ...(productKey ? { product_key: productKey } : {}),

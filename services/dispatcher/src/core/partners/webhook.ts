@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { ledgerKey, toDecimalString, type Conversion } from '@sas/contracts';
 import type { Destination } from '@sas/runtime';
 import { actionOf } from '../dispatchAction.js';
+import { refundInSaleBasis } from '../saleBasis.js';
 import { classifyResponse } from '../classifyResponse.js';
 import { requireCredential, requireSetting, type BuildContext, type BuildResult } from '../partnerRequest.js';
 import type { PartnerAdapter } from './adapter.js';
@@ -33,8 +34,12 @@ export const webhookPayload = (c: Conversion, id: string): Record<string, unknow
     receivedAt: new Date(c.receivedAt).toISOString(),
     notBefore: new Date(c.notBefore).toISOString(),
     amount: { minor: c.amountMinor, currency: c.currency, decimal: toDecimalString(c.amountMinor, c.currency) },
+    // Refunds: the same refund in the basis its sale was credited in (net of tax), saleBasis.ts.
+    ...(isRefund(c) ? { saleBasis: refundInSaleBasis(c) } : {}),
   },
 });
+
+const isRefund = (c: Conversion): boolean => c.kind === 'REFUND_FULL' || c.kind === 'REFUND_PARTIAL';
 
 /** Generic webhook: a signed JSON POST of every conversion, for any other platform. */
 export const webhookRequest = (c: Conversion, d: Destination, ctx: BuildContext): BuildResult => {
