@@ -8,3 +8,4 @@ export * from './stripeEvent.js';
 export * from './destinations.js';
 export * from './dispatchOutcome.js';
 export * from './mapperDeadLetter.js';
+export * from './erasure.js';
