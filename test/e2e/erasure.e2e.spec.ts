@@ -175,7 +175,7 @@ describe('erasure of a customer (issue 21)', () => {
     expect(netAt(orderId)).toEqual({ impact: 3_400, impact_one_tracker: 3_400, partnerstack: 3_400, webhook: 3_400 });
   }, 180_000);
 
-  it("Stripe's customer.deleted erases the customer as the command does", async () => {
+  it("Stripe's customer.deleted erases the customer as the command does, where the integration's setting is on", async () => {
     const other = `cus_del${run}`;
     const otherEmail = `grace.deleted.${run}@example.com`;
     const otherName = `Grace Hopper-${run}`;
@@ -183,7 +183,23 @@ describe('erasure of a customer (issue 21)', () => {
     await send(customerEvent('customer.created', { id: other, email: otherEmail, name: otherName, metadata: { partner_key: `pk_${run}`, customer_key: `ck2_${run}` } }));
     await send(otherSale);
     await waitFor(() => allAre(otherSale.data.object.id, 2_500), { what: 'the sale credited', timeoutMs: 45_000 });
-    await send(stripeEvent('customer.deleted', customerEvent('customer.updated', { id: other, email: otherEmail, name: otherName }).data.object));
+    const deleted = () => stripeEvent('customer.deleted', customerEvent('customer.updated', { id: other, email: otherEmail, name: otherName }).data.object);
+    const setting = async (on: 'on' | 'off') => {
+      const r = await runSas(['--json', 'integrations', 'update', integrationId, '--erase-on-customer-deleted', on], cliEnv);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json()).toMatchObject({ eraseOnCustomerDeleted: on === 'on' });
+    };
+    // Off: the event is handled and nothing is erased.
+    await setting('off');
+    const ignored = deleted();
+    await send(ignored);
+    await waitFor(async () => ((await pool.query(`SELECT 1 FROM mapper_processed_events WHERE integration_id = $1 AND event_id = $2`, [integrationId, ignored.id])).rowCount ? true : undefined),
+      { what: 'the ignored customer.deleted handled', timeoutMs: 30_000 });
+    expect((await pool.query(`SELECT email FROM attribution_store WHERE integration_id = $1 AND customer_id = $2`, [integrationId, other])).rows[0]?.email).toBe(otherEmail);
+    expect((await pool.query(`SELECT 1 FROM erased_customers WHERE integration_id = $1 AND subject = $2`, [integrationId, `customer:${other}`])).rowCount).toBe(0);
+    // On (the default): erased.
+    await setting('on');
+    await send(deleted());
     const erased = await waitFor(async () => (await pool.query(`SELECT source, actor, reason FROM erased_customers WHERE integration_id = $1 AND subject = $2`,
       [integrationId, `customer:${other}`])).rows[0], { what: 'the erasure recorded', timeoutMs: 30_000 });
     expect(erased).toMatchObject({ source: 'stripe_customer_deleted', actor: 'stripe', reason: expect.stringMatching(/^Stripe customer\.deleted \(evt_/) });

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { RawEventHeaders } from '@sas/contracts';
 import { eraseCustomer, erasedSubjects, withTransaction, type FrameRewriter, type Logger } from '@sas/runtime';
-import { erasureSubjectsOf, forgetErased } from './core/forgetErased.js';
+import { ErasureEventTypes, erasureSubjectsOf, forgetErased } from './core/forgetErased.js';
 import { parseRawEvent, type RawHeaders } from './handleRawEvent.js';
 
 /**
@@ -18,7 +18,7 @@ export interface MapperErasure {
 const isCustomerDeleted = (h: RawHeaders): boolean => {
   const v = h[RawEventHeaders.eventType];
   const one = Array.isArray(v) ? v[0] : v;
-  return one !== undefined && one.toString() === 'customer.deleted';
+  return one !== undefined && (ErasureEventTypes as readonly string[]).includes(one.toString());
 };
 
 export const createMapperErasure = (pool: pg.Pool, frames: FrameRewriter, log: Logger): MapperErasure => ({

@@ -3,6 +3,9 @@ import {
 } from '@sas/contracts';
 import type { Effect } from './effects.js';
 
+/** Stripe events the mapper handles for erasure, outside the mapping (services/mapper/src/erasure.ts). */
+export const ErasureEventTypes = ['customer.deleted'] as const;
+
 interface Output {
   readonly conversions: readonly Conversion[];
   readonly effects: readonly { integrationId: string; effect: Effect }[];
