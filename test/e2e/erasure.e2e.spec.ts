@@ -8,7 +8,7 @@ import {
   REDACT_PATHS, createConversionCodec, createFrameRewriter, createPool, createSecretBox, loadConfig, migrate, parseKey, type Pool,
 } from '@sas/runtime';
 import {
-  TEST_SECRETS_KEY, chargeEvent, customerEvent, invoicePaidEvent, randomWebhookSecret, runSas, serviceEnv, stackEndpoints, stripeEvent,
+  TEST_SECRETS_KEY, chargeEvent, customerEvent, invoicePaidEvent, randomWebhookSecret, runSas, serviceEnv, stackEndpoints, startWebhookStub, stripeEvent,
   stripeSignature, uniqueId, waitFor,
 } from '@sas/testkit';
 import { ingestEnv, startIngest, type RunningIngest } from '@sas/ingest';
@@ -163,6 +163,23 @@ describe('erasure of a customer (issue 21)', () => {
     await writeRaw(missed, { [RawEventHeaders.backfillRun]: 'bf_erasure_test' });
     await waitFor(async () => ((await pool.query(`SELECT 1 FROM mapper_processed_events WHERE integration_id = $1 AND event_id = $2`, [integrationId, missed.id])).rowCount ? true : undefined),
       { what: 'the backfilled event handled', timeoutMs: 30_000 });
+
+    // A replay of the conversions written before the erasure, to a destination added after it: sent without the hash.
+    const lateSecret = `whsec_${Buffer.from(`late${run}`.padEnd(24, '0')).toString('base64')}`;
+    const late = await startWebhookStub({ secret: lateSecret });
+    try {
+      const lateId = `${integrationId}_late`;
+      await pool.query(`INSERT INTO destinations (id, integration_id, type, settings, credentials_ciphertext) VALUES ($1, $2, 'webhook', $3, $4)`,
+        [lateId, integrationId, JSON.stringify({ url: `${late.baseUrl}/hook` }), createSecretBox(parseKey(TEST_SECRETS_KEY)).seal(JSON.stringify({ signingSecret: lateSecret }))]);
+      const conv = await runSas(['--json', 'replay', 'conversions', integrationId, '--from', since, '--destination', lateId], cliEnv);
+      expect(conv.code, conv.stderr).toBe(0);
+      await waitFor(() => (late.received.filter((r) => (r.payload.data as { orderId?: string }).orderId === orderId).length >= 2 ? true : undefined),
+        { what: 'the sale and the refund at the late destination', timeoutMs: 30_000 });
+      const mineAtLate = late.received.filter((r) => (r.payload.data as { customerId?: string }).customerId === customerId);
+      expect(mineAtLate.map((r) => (r.payload.data as { attribution: { emailSha256: string | null } }).attribution.emailSha256)).toEqual(mineAtLate.map(() => null));
+    } finally {
+      await late.close();
+    }
 
     // The store keeps what crediting needs, not who the person is.
     expect((await pool.query(`SELECT email, email_sha256, partner_key, customer_key, impact_click_id FROM attribution_store WHERE integration_id = $1 AND customer_id = $2`,
