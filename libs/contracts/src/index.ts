@@ -9,3 +9,4 @@ export * from './destinations.js';
 export * from './dispatchOutcome.js';
 export * from './mapperDeadLetter.js';
 export * from './impactOrderId.js';
+export * from './erasure.js';

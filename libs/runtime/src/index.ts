@@ -12,3 +12,5 @@ export * from './shutdown.js';
 export * from './renewingProducer.js';
 export * from './chunkTopicMessages.js';
 export * from './rawEventRecord.js';
+export * from './frameRewriter.js';
+export * from './erasure/index.js';

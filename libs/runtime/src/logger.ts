@@ -7,6 +7,9 @@ export const REDACT_PATHS = [
   'signature', '*.signature', 'body', '*.body', 'payload', '*.payload',
   'req.headers.authorization', 'req.headers["stripe-signature"]', 'headers.authorization',
   'headers["stripe-signature"]', 'connectionString', 'DATABASE_URL',
+  // Personal data (README, "Personal data"): never logged, even by a careless call.
+  'email', '*.email', 'customerEmail', '*.customerEmail', 'customer_email', '*.customer_email',
+  'customerName', '*.customerName', 'customer_name', '*.customer_name',
 ];
 
 export const createLogger = (service: string, level = 'info'): Logger =>

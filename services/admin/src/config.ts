@@ -9,6 +9,8 @@ export const adminEnv = z.object({
   ADMIN_PORT: port(3004),
   /** Bearer token every /v1 request must carry. */
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters'),
+  /** Optional read-only token (viewer role): GET requests only; every change needs ADMIN_TOKEN (operator role). */
+  ADMIN_VIEWER_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   SECRETS_KEY: z.string().min(1),
   SECRETS_KEY_PREVIOUS: z.string().optional(),
   /** Stripe API base (stripe-mock in tests). */

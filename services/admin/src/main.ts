@@ -1,4 +1,4 @@
-import { createLogger, createPool, createSecretBox, loadConfig, migrate, onShutdown, parseKey } from '@sas/runtime';
+import { createFrameRewriter, createLogger, createPool, createSecretBox, loadConfig, migrate, onShutdown, parseKey } from '@sas/runtime';
 import { adminEnv } from './config.js';
 import { buildAdminApp } from './api/app.js';
 
@@ -10,7 +10,7 @@ const box = createSecretBox(
   parseKey(config.SECRETS_KEY),
   config.SECRETS_KEY_PREVIOUS ? [parseKey(config.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY_PREVIOUS')] : [],
 );
-const app = await buildAdminApp({ pool, box, log, config });
+const app = await buildAdminApp({ pool, box, log, config, frames: createFrameRewriter(config.SCHEMA_REGISTRY_URL) });
 const address = await app.listen({ host: config.ADMIN_HOST, port: config.ADMIN_PORT });
 log.info({ address, openapi: `${address}/openapi.json` }, 'admin API listening');
 onShutdown(log, async () => { await app.close(); await pool.end(); });

@@ -91,7 +91,8 @@ describe('admin API: integrations', () => {
 
     const got = await call('GET', `/v1/integrations/${id}`);
     expect(got.status).toBe(200);
-    expect(Object.keys(got.body).sort()).toEqual(['accounts', 'activeWebhookSecrets', 'chargeTracking', 'createdAt', 'hasStripeKey', 'id', 'name',
+    // eraseOnCustomerDeleted: the per-integration erasure setting (issue 21).
+    expect(Object.keys(got.body).sort()).toEqual(['accounts', 'activeWebhookSecrets', 'chargeTracking', 'createdAt', 'eraseOnCustomerDeleted', 'hasStripeKey', 'id', 'name',
       'refundHoldSeconds', 'saleTrigger', 'status', 'updatedAt']);
 
     const newKey = secret(`rk_test_${randomBytes(12).toString('hex')}`);

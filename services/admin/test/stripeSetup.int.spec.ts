@@ -147,7 +147,8 @@ describe('sas stripe: check, connect, roll against stripe-mock', () => {
     expect(r.code).toBe(0);
     const out = r.json<{ url: string; endpoint: { id: string; action: string; enabledEvents: string[] } }>();
     expect(out.url).toBe(`https://hooks.example/webhooks/stripe/${integrationId}`);
-    expect(out.endpoint).toMatchObject({ action: 'created', enabledEvents: ['charge.refunded', 'checkout.session.async_payment_succeeded', 'checkout.session.completed', 'invoice.paid'] });
+    // customer.deleted: the integration erases deleted customers (erase_on_customer_deleted, on by default; issue 21).
+    expect(out.endpoint).toMatchObject({ action: 'created', enabledEvents: ['charge.refunded', 'checkout.session.async_payment_succeeded', 'checkout.session.completed', 'customer.deleted', 'invoice.paid'] });
     firstEndpoint = out.endpoint.id;
     firstSecret = proxy.secretsByEndpoint.get(firstEndpoint)!;
     expect(firstSecret).toMatch(/^whsec_/);

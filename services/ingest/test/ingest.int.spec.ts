@@ -185,13 +185,14 @@ describe('ingest gateway', () => {
     expect((await inject({ body, headers: signed(body, added) })).statusCode).toBe(200);
   });
 
-  it('never logs a secret, a signature or a payload', async () => {
-    const body = JSON.stringify(invoicePaidEvent({ customerEmail: 'leak-check@example.com' }));
+  it('never logs a secret, a signature or a payload (nor the email or name in it)', async () => {
+    const event = invoicePaidEvent({ customerEmail: 'leak-check@example.com' });
+    const body = JSON.stringify({ ...event, data: { object: { ...event.data.object, customer_name: 'Leaky Checkname' } } });
     const header = stripeSignature(body, newSecret, Math.floor(Date.now() / 1000) - 400); // stale: logged as a rejection
     await inject({ body, headers: { 'stripe-signature': header } });
     const all = logLines.join('\n');
     expect(all).toMatch(/webhook rejected/);
-    for (const needle of [newSecret, oldSecret, header.split('v1=')[1]!, 'leak-check@example.com', TEST_SECRETS_KEY]) {
+    for (const needle of [newSecret, oldSecret, header.split('v1=')[1]!, 'leak-check@example.com', 'Leaky Checkname', TEST_SECRETS_KEY]) {
       expect(all).not.toContain(needle);
     }
   });

@@ -1,12 +1,13 @@
 import { consumerGroupId, conversionKey, mapperDeadLetterKey, topicName } from '@sas/contracts';
 import {
-  chunkTopicMessages, createConversionCodec, createDurableProducer, createHealthServer, createKafka, createPool, createSecretBox, createTtlCache,
+  chunkTopicMessages, createConversionCodec, createDurableProducer, createFrameRewriter, createHealthServer, createKafka, createPool, createSecretBox, createTtlCache,
   ensureTopics, migrate, Murmur2Partitioner, parseKey, type Logger,
 } from '@sas/runtime';
 import { createMapperStore } from './adapters/mapperStore.js';
 import { createEnricher } from './adapters/stripeApi.js';
 import type { MapperConfig } from './config.js';
 import { handleBatch } from './handleBatch.js';
+import { createMapperErasure } from './erasure.js';
 import { createMapperMetrics } from './metrics.js';
 
 export interface RunningMapper {
@@ -29,6 +30,7 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
   await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX);
   const codec = createConversionCodec(config.SCHEMA_REGISTRY_URL);
   const store = createMapperStore(pool);
+  const erasure = createMapperErasure(pool, createFrameRewriter(config.SCHEMA_REGISTRY_URL), log.child({ component: 'erasure' }));
   const settings = createTtlCache((id) => store.settingsOf(id), config.SETTINGS_CACHE_MS);
   const box = config.SECRETS_KEY
     ? createSecretBox(parseKey(config.SECRETS_KEY), config.SECRETS_KEY_PREVIOUS ? [parseKey(config.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY_PREVIOUS')] : [])
@@ -70,11 +72,14 @@ export const startMapper = async (config: MapperConfig, log: Logger): Promise<Ru
       }
       heartbeatNow = heartbeat;
       const t0 = performance.now();
-      const outcome = await handleBatch(
+      const records = batch.messages.map((m) => ({ value: m.value, headers: m.headers ?? {}, offset: m.offset }));
+      // Before the output: a customer.deleted in this batch is erased, and the batch's output
+      // (a replay, a backfill) forgets every erased person (README, "Personal data").
+      await erasure.onCustomerDeleted(records);
+      const outcome = await erasure.forget(await handleBatch(
         { store, settingsOf: (id) => settings.get(id), enricher, box, now: Date.now, enrichConcurrency: config.ENRICHMENT_CONCURRENCY, duplicates: config.MAPPER_DUPLICATE_EVENTS },
-        batch.topic, batch.partition,
-        batch.messages.map((m) => ({ value: m.value, headers: m.headers ?? {}, offset: m.offset })),
-      );
+        batch.topic, batch.partition, records,
+      ));
       const conversions = await Promise.all(outcome.conversions.map(async (c) => ({
         key: conversionKey({ account: c.stripeAccount, customerId: c.customerId, subscriptionId: c.subscriptionId, orderId: c.orderId }),
         value: await codec.encode(outTopic, c),

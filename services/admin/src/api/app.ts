@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type pg from 'pg';
-import type { Logger, SecretBox } from '@sas/runtime';
+import type { FrameRewriter, Logger, SecretBox } from '@sas/runtime';
 import type { AdminConfig } from '../config.js';
 import { bearerAuth } from './auth.js';
 import { integrationRoutes } from './integrationRoutes.js';
@@ -11,7 +11,9 @@ export interface AdminDeps {
   readonly pool: pg.Pool;
   readonly box: SecretBox;
   readonly log: Logger;
-  readonly config: Pick<AdminConfig, 'ADMIN_TOKEN' | 'STRIPE_API_BASE' | 'PUBLIC_BASE_URL' | 'KAFKA_TOPIC_PREFIX'>;
+  readonly config: Pick<AdminConfig, 'ADMIN_TOKEN' | 'STRIPE_API_BASE' | 'PUBLIC_BASE_URL' | 'KAFKA_TOPIC_PREFIX'> & { readonly ADMIN_VIEWER_TOKEN?: string | undefined };
+  /** Rewrites stored conversion frames (erasure); the API refuses an erasure without it. */
+  readonly frames?: FrameRewriter;
 }
 
 /**
@@ -32,7 +34,7 @@ export const buildAdminApp = async (deps: AdminDeps): Promise<FastifyInstance> =
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await app.register(async (v1) => {
-    v1.addHook('onRequest', bearerAuth(deps.config.ADMIN_TOKEN));
+    v1.addHook('onRequest', bearerAuth(deps.config.ADMIN_TOKEN, deps.config.ADMIN_VIEWER_TOKEN));
     await v1.register(integrationRoutes, deps);
     await v1.register(stripeRoutes, deps);
   }, { prefix: '/v1' });

@@ -4,7 +4,7 @@ import type { Logger } from '@sas/runtime';
 /** A request the API refuses: its status, a stable code and a message naming the field or object. */
 export class AdminError extends Error {
   override readonly name = 'AdminError';
-  constructor(readonly statusCode: 400 | 404 | 409, readonly code: string, message: string, readonly problems?: readonly string[]) {
+  constructor(readonly statusCode: 400 | 403 | 404 | 409, readonly code: string, message: string, readonly problems?: readonly string[]) {
     super(message);
   }
 }

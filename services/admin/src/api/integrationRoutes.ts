@@ -3,6 +3,7 @@ import type { AdminDeps } from './app.js';
 import { actorOf, auditRoutes, writeAudit } from './audit.js';
 import { destinationRoutes } from './destinationRoutes.js';
 import { secretRoutes } from './secretRoutes.js';
+import { customerRoutes } from './customerRoutes.js';
 import { conflict, installErrorHandler, notFound } from './errors.js';
 import { errorSchema, integrationFields, integrationParams, integrationSchema, objectId } from './schemas.js';
 import { viewOf } from './integrationView.js';
@@ -108,4 +109,5 @@ export const integrationRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps
   await app.register(destinationRoutes, deps);
   await app.register(secretRoutes, deps);
   await app.register(auditRoutes, deps);
+  await app.register(customerRoutes, deps);
 };

@@ -26,6 +26,7 @@ export const integrationFields = {
   saleTrigger: { type: 'string', enum: SaleTriggers, description: 'which invoice event counts a subscription sale' },
   refundHoldSeconds: { type: 'integer', minimum: 0, maximum: 2_678_400, description: 'how long a sale waits for a refund before it is sent' },
   chargeTracking: { type: 'string', enum: ChargeTrackings, description: "'off', 'all' (every charge is a TRANSACTION) or 'non_invoice'" },
+  eraseOnCustomerDeleted: { type: 'boolean', description: "Stripe's customer.deleted erases the customer's personal data (default true; README, \"Personal data\")" },
   accounts: { type: 'array', items: account, maxItems: 1000, description: 'Connect accounts whose events this integration accepts (replaced as a whole)' },
   stripeKey: stripeKeyField,
 } as const;
@@ -34,7 +35,7 @@ export const integrationSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, name: { type: 'string' }, status: { type: 'string', enum: ['active', 'disabled'] },
-    saleTrigger: { type: 'string' }, refundHoldSeconds: { type: 'integer' }, chargeTracking: { type: 'string' },
+    saleTrigger: { type: 'string' }, refundHoldSeconds: { type: 'integer' }, chargeTracking: { type: 'string' }, eraseOnCustomerDeleted: { type: 'boolean' },
     accounts: { type: 'array', items: { type: 'string' } },
     hasStripeKey: { type: 'boolean', description: 'the restricted key itself is write-only' },
     activeWebhookSecrets: { type: 'integer' },

@@ -6,15 +6,16 @@ import { registerBackfillCommands } from './commands/backfill.js';
 import { registerReplayCommands } from './commands/replay.js';
 import { registerDlqCommands } from './commands/dlq.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerCustomerCommands } from './commands/customers.js';
 
 const modules: RegisterCommands[] = [
   registerIntegrationCommands, registerStripeCommands, registerBackfillCommands,
-  registerReplayCommands, registerDlqCommands, registerStatusCommands,
+  registerReplayCommands, registerDlqCommands, registerStatusCommands, registerCustomerCommands,
 ];
 
 export const buildProgram = (): { program: Command; ctx: ReturnType<typeof createContext> } => {
   const program = new Command('sas')
-    .description('Operate stripe-affiliate-stream: integrations, Stripe setup, backfill, replay, dead letters, status')
+    .description('Operate stripe-affiliate-stream: integrations, Stripe setup, backfill, replay, dead letters, status, customer erasure')
     .option('--json', 'print one JSON document on stdout (for scripts)')
     .showHelpAfterError()
     .exitOverride();

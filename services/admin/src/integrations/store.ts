@@ -6,7 +6,7 @@ import type { DestinationRow, IntegrationRow, WebhookSecretView } from './views.
 export type Db = pg.PoolClient | pg.Pool;
 
 const INTEGRATION_SELECT = `
-  SELECT i.id, i.name, i.status, i.sale_trigger, i.refund_hold_seconds, i.charge_tracking,
+  SELECT i.id, i.name, i.status, i.sale_trigger, i.refund_hold_seconds, i.charge_tracking, i.erase_on_customer_deleted,
          i.stripe_key_ciphertext IS NOT NULL AS has_stripe_key, i.created_at, i.updated_at,
          (SELECT array_agg(a.stripe_account) FROM integration_accounts a WHERE a.integration_id = i.id) AS accounts,
          (SELECT count(*)::int FROM webhook_secrets s
@@ -28,15 +28,16 @@ export interface IntegrationFields {
   saleTrigger?: string | undefined;
   refundHoldSeconds?: number | undefined;
   chargeTracking?: string | undefined;
+  eraseOnCustomerDeleted?: boolean | undefined;
 }
 
 /** False when an integration with this id exists already. */
 export const insertIntegration = async (db: Db, id: string, f: IntegrationFields & { name: string }): Promise<boolean> => {
   const r = await db.query(
-    `INSERT INTO integrations (id, name, sale_trigger, refund_hold_seconds, charge_tracking)
-     VALUES ($1, $2, coalesce($3, 'invoice.paid'), coalesce($4, 3600), coalesce($5, 'off'))
+    `INSERT INTO integrations (id, name, sale_trigger, refund_hold_seconds, charge_tracking, erase_on_customer_deleted)
+     VALUES ($1, $2, coalesce($3, 'invoice.paid'), coalesce($4, 3600), coalesce($5, 'off'), coalesce($6, true))
      ON CONFLICT (id) DO NOTHING`,
-    [id, f.name, f.saleTrigger ?? null, f.refundHoldSeconds ?? null, f.chargeTracking ?? null],
+    [id, f.name, f.saleTrigger ?? null, f.refundHoldSeconds ?? null, f.chargeTracking ?? null, f.eraseOnCustomerDeleted ?? null],
   );
   return (r.rowCount ?? 0) > 0;
 };
@@ -45,9 +46,9 @@ export const updateIntegration = async (db: Db, id: string, f: IntegrationFields
   await db.query(
     `UPDATE integrations SET name = coalesce($2, name), sale_trigger = coalesce($3, sale_trigger),
             refund_hold_seconds = coalesce($4, refund_hold_seconds), charge_tracking = coalesce($5, charge_tracking),
-            updated_at = now()
+            erase_on_customer_deleted = coalesce($6, erase_on_customer_deleted), updated_at = now()
       WHERE id = $1`,
-    [id, f.name ?? null, f.saleTrigger ?? null, f.refundHoldSeconds ?? null, f.chargeTracking ?? null],
+    [id, f.name ?? null, f.saleTrigger ?? null, f.refundHoldSeconds ?? null, f.chargeTracking ?? null, f.eraseOnCustomerDeleted ?? null],
   );
 };
 

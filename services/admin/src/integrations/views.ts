@@ -14,6 +14,8 @@ export interface IntegrationView {
   readonly saleTrigger: (typeof SaleTriggers)[number];
   readonly refundHoldSeconds: number;
   readonly chargeTracking: (typeof ChargeTrackings)[number];
+  /** Stripe's customer.deleted erases the customer (README, "Personal data"). */
+  readonly eraseOnCustomerDeleted: boolean;
   readonly accounts: readonly string[];
   readonly hasStripeKey: boolean;
   /** Webhook signing secrets that still verify (not expired). */
@@ -43,7 +45,7 @@ export interface WebhookSecretView {
 
 export interface IntegrationRow {
   id: string; name: string; status: 'active' | 'disabled'; sale_trigger: IntegrationView['saleTrigger'];
-  refund_hold_seconds: number; charge_tracking: IntegrationView['chargeTracking']; has_stripe_key: boolean;
+  refund_hold_seconds: number; charge_tracking: IntegrationView['chargeTracking']; has_stripe_key: boolean; erase_on_customer_deleted: boolean;
   accounts: string[] | null; active_secrets: number; created_at: Date; updated_at: Date;
 }
 
@@ -59,6 +61,7 @@ export const integrationView = (r: IntegrationRow): IntegrationView => ({
   saleTrigger: r.sale_trigger,
   refundHoldSeconds: r.refund_hold_seconds,
   chargeTracking: r.charge_tracking,
+  eraseOnCustomerDeleted: r.erase_on_customer_deleted,
   accounts: [...(r.accounts ?? [])].sort(),
   hasStripeKey: r.has_stripe_key,
   activeWebhookSecrets: Number(r.active_secrets),

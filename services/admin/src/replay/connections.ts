@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { baseEnv, createConversionCodec, createKafka, createLogger, createPool, createSecretBox, parseKey, registryEnv, type ConversionCodec, type Pool, type SecretBox } from '@sas/runtime';
+import { baseEnv, createConversionCodec, createFrameRewriter, createKafka, createLogger, createPool, createSecretBox, parseKey, registryEnv, type ConversionCodec, type FrameRewriter, type Pool, type SecretBox } from '@sas/runtime';
 import type { Kafka } from 'kafkajs';
 
 /** What replay and dead-letter commands need: the stack, the deployment's topic prefix, the key to open destinations. */
@@ -20,6 +20,8 @@ export interface Connections {
   readonly kafka: Kafka;
   readonly pool: Pool;
   readonly codec: ConversionCodec;
+  /** Rewrites a frame under its own schema id (a replayed conversion of an erased customer loses the email hash). */
+  readonly frames: FrameRewriter;
   readonly box: SecretBox;
   readonly prefix: string;
   readonly stripeApiBase: string;
@@ -37,6 +39,7 @@ export const connect = (env: OperateEnv): Connections => {
     kafka: createKafka({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID ?? 'sas', log }),
     pool,
     codec: createConversionCodec(env.SCHEMA_REGISTRY_URL),
+    frames: createFrameRewriter(env.SCHEMA_REGISTRY_URL),
     box: createSecretBox(parseKey(env.SECRETS_KEY), env.SECRETS_KEY_PREVIOUS ? [parseKey(env.SECRETS_KEY_PREVIOUS, 'SECRETS_KEY_PREVIOUS')] : []),
     prefix: env.KAFKA_TOPIC_PREFIX,
     stripeApiBase: env.STRIPE_API_BASE,

@@ -1,5 +1,5 @@
-import { conversionKey, RawEventHeaders, requiresHold, topicName, type Conversion } from '@sas/contracts';
-import { chunkTopicMessages, createDurableProducer, loadDestinations, Murmur2Partitioner, type Destination } from '@sas/runtime';
+import { conversionKey, erasureSubjectOfCustomer, RawEventHeaders, requiresHold, topicName, withoutPersonalData, type Conversion } from '@sas/contracts';
+import { chunkTopicMessages, createDurableProducer, erasedSubjects, loadDestinations, Murmur2Partitioner, type Destination } from '@sas/runtime';
 import type { Message } from 'kafkajs';
 import type { Connections } from './connections.js';
 import { Expectations, judgeConversion, type DestinationPlan, type Expectation } from './expectations.js';
@@ -115,6 +115,8 @@ export const replayConversions = async (c: Connections, r: ReplayRequest): Promi
       const statuses = await ledgerStatuses(c, r.integrationId, mine.flatMap((m) =>
         m.plans.flatMap((p) => ('actionKey' in p ? [{ destinationId: p.destinationId, orderId: m.conversion.orderId, actionKey: p.actionKey }] : []))));
       const holdStates = await holdStatesOf(c, mine.filter((m) => requiresHold(m.conversion)).map((m) => m.conversion.conversionId));
+      // A conversion written before its customer was erased goes out again without the email hash (README, "Personal data").
+      const erased = await erasedSubjects(c.pool, r.integrationId, mine.flatMap((m) => (m.conversion.customerId ? [erasureSubjectOfCustomer(m.conversion.customerId)] : [])));
       const out: Message[] = [];
       for (const m of mine) {
         report.matched++;
@@ -131,9 +133,11 @@ export const replayConversions = async (c: Connections, r: ReplayRequest): Promi
         if (v.resend) {
           report.resent++;
           const k = m.conversion;
+          const isErased = k.customerId !== null && erased.has(erasureSubjectOfCustomer(k.customerId));
+          const frame = isErased ? (await c.frames.rewrite(m.frame, (x) => (x.attribution.emailSha256 === null ? null : withoutPersonalData(x)))) ?? m.frame : m.frame;
           out.push({
             key: conversionKey({ account: k.stripeAccount, customerId: k.customerId, subscriptionId: k.subscriptionId, orderId: k.orderId }),
-            value: m.frame, headers: { [RawEventHeaders.replay]: r.replayId },
+            value: frame, headers: { [RawEventHeaders.replay]: r.replayId },
           });
         } else {
           const why = v.skipped!.startsWith('on hold until') ? 'on hold (the scheduler releases it)' : v.skipped!;

@@ -17,8 +17,8 @@ export interface SetupState extends EventTypeInputs {
 
 /** What setup needs to know about an integration, or null when it does not exist. */
 export const loadSetupState = async (db: Db, box: SecretBox, integrationId: string): Promise<SetupState | null> => {
-  const { rows } = await db.query<{ sale_trigger: SetupState['saleTrigger']; charge_tracking: SetupState['chargeTracking']; stripe_key_ciphertext: string | null; accounts: number }>(
-    `SELECT sale_trigger, charge_tracking, stripe_key_ciphertext,
+  const { rows } = await db.query<{ sale_trigger: SetupState['saleTrigger']; charge_tracking: SetupState['chargeTracking']; stripe_key_ciphertext: string | null; accounts: number; erase_on_customer_deleted: boolean }>(
+    `SELECT sale_trigger, charge_tracking, stripe_key_ciphertext, erase_on_customer_deleted,
             (SELECT count(*)::int FROM integration_accounts a WHERE a.integration_id = i.id) AS accounts
        FROM integrations i WHERE id = $1`, [integrationId]);
   const i = rows[0];
@@ -29,6 +29,7 @@ export const loadSetupState = async (db: Db, box: SecretBox, integrationId: stri
     integrationId,
     saleTrigger: i.sale_trigger,
     chargeTracking: i.charge_tracking,
+    eraseOnCustomerDeleted: i.erase_on_customer_deleted,
     storedKey: i.stripe_key_ciphertext ? box.open(i.stripe_key_ciphertext) : null,
     destinations: destinations.rows,
     own: await loadOwnEndpoints(db, integrationId),

@@ -5,6 +5,8 @@ export interface EventTypeInputs {
   readonly saleTrigger: 'invoice.paid' | 'invoice.payment_succeeded';
   readonly chargeTracking: 'off' | 'all' | 'non_invoice';
   readonly destinations: readonly { readonly id: string; readonly type: DestinationType; readonly settings: Readonly<Record<string, unknown>> }[];
+  /** The integration's erase_on_customer_deleted (README, "Personal data"): Stripe must send customer.deleted. */
+  readonly eraseOnCustomerDeleted?: boolean;
 }
 
 export interface WebhookEventTypes {
@@ -104,6 +106,7 @@ export const webhookEventTypesFor = (i: EventTypeInputs): WebhookEventTypes => {
     if (c.consumes.reversals && chargesOn) add(['charge.failed'], `${c.id}: reversal of a failed charge`);
     if (c.consumes.identity) add(['customer.created', 'customer.updated'], `${c.id}: customer identity`);
   }
+  if (i.eraseOnCustomerDeleted) add(['customer.deleted'], "erasure: a deleted customer's personal data is erased (erase_on_customer_deleted)");
   const events = [...reasons.keys()].sort();
   return { events, reasons: Object.fromEntries(events.map((e) => [e, reasons.get(e)!])), warnings };
 };

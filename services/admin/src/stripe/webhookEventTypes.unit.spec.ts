@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HandledEventTypes } from '../../../mapper/src/core/toConversions.js';
+import { ErasureEventTypes } from '../../../mapper/src/core/forgetErased.js';
 import { webhookEventTypesFor, type EventTypeInputs } from './webhookEventTypes.js';
 
 const dest = (type: EventTypeInputs['destinations'][number]['type'], settings: Record<string, unknown> = {}, id = `${type}-1`) => ({ id, type, settings });
@@ -13,6 +14,11 @@ describe('webhookEventTypesFor', () => {
       name: 'impact (seed 000): invoice.paid, checkout, charge.refunded',
       given: inputs({ destinations: [dest('impact')] }),
       then: ['charge.refunded', ...checkout, 'invoice.paid'],
+    },
+    {
+      name: "erase_on_customer_deleted: customer.deleted too (README, \"Personal data\")",
+      given: inputs({ destinations: [dest('impact')], eraseOnCustomerDeleted: true }),
+      then: ['charge.refunded', ...checkout, 'customer.deleted', 'invoice.paid'],
     },
     {
       name: 'impact without refunds: no charge.refunded',
@@ -67,8 +73,9 @@ describe('webhookEventTypesFor', () => {
     const all = webhookEventTypesFor(inputs({
       chargeTracking: 'non_invoice',
       destinations: [dest('impact'), dest('partnerstack', { trackBy: 'charge' }), dest('everflow'), dest('tracknow'), dest('webhook')],
+      eraseOnCustomerDeleted: true,
     }));
-    for (const e of all.events) expect(HandledEventTypes).toContain(e);
+    for (const e of all.events) expect([...HandledEventTypes, ...ErasureEventTypes]).toContain(e);
   });
 
   it('says why each event is enabled, per destination', () => {

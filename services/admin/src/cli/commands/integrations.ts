@@ -44,7 +44,7 @@ const action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async
 
 const integrationFields = (v: IntegrationView) => renderFields({
   id: v.id, name: v.name, status: v.status, saleTrigger: v.saleTrigger, refundHoldSeconds: v.refundHoldSeconds,
-  chargeTracking: v.chargeTracking, accounts: v.accounts.join(', ') || '-', stripeKey: v.hasStripeKey ? 'set (write-only)' : 'not set',
+  chargeTracking: v.chargeTracking, eraseOnCustomerDeleted: v.eraseOnCustomerDeleted ? 'on' : 'off', accounts: v.accounts.join(', ') || '-', stripeKey: v.hasStripeKey ? 'set (write-only)' : 'not set',
   activeWebhookSecrets: v.activeWebhookSecrets, createdAt: v.createdAt, updatedAt: v.updatedAt,
 });
 const destinationFields = (v: DestinationView) => renderFields({
@@ -64,14 +64,16 @@ const registerIntegrations = (program: Command, { api, io, ctx }: Tools) => {
     .addOption(new Option('--sale-trigger <event>', 'the invoice event that counts a subscription sale').choices(SaleTriggers))
     .option('--refund-hold <duration>', 'how long a sale waits for a refund before it is sent (600, 10m, 1h)', duration)
     .addOption(new Option('--charge-tracking <mode>', "how charges count: off, all (every charge is a TRANSACTION), non_invoice").choices(ChargeTrackings))
+    .addOption(new Option('--erase-on-customer-deleted <on|off>', "whether Stripe's customer.deleted erases the customer's personal data (default on)").choices(['on', 'off']))
     .option('--account <acct_id>', 'a Stripe Connect account whose events it accepts (repeat for several; replaces the list)', collect)
     .option('--stripe-key <source>', `the Stripe restricted (read-only) key, write-only: ${SECRET_SOURCES}`);
-  type FieldOpts = { name?: string; saleTrigger?: string; refundHold?: number; chargeTracking?: string; account?: string[]; stripeKey?: string };
+  type FieldOpts = { name?: string; saleTrigger?: string; refundHold?: number; chargeTracking?: string; eraseOnCustomerDeleted?: 'on' | 'off'; account?: string[]; stripeKey?: string };
   const bodyOf = (o: FieldOpts) => ({
     ...(o.name !== undefined ? { name: o.name } : {}),
     ...(o.saleTrigger !== undefined ? { saleTrigger: o.saleTrigger } : {}),
     ...(o.refundHold !== undefined ? { refundHoldSeconds: o.refundHold } : {}),
     ...(o.chargeTracking !== undefined ? { chargeTracking: o.chargeTracking } : {}),
+    ...(o.eraseOnCustomerDeleted !== undefined ? { eraseOnCustomerDeleted: o.eraseOnCustomerDeleted === 'on' } : {}),
     ...(o.account !== undefined ? { accounts: o.account } : {}),
   });
 

@@ -1,0 +1,2 @@
+export * from './eraseCustomer.js';
+export * from './scrubText.js';
