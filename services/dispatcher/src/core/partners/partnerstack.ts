@@ -47,31 +47,6 @@ export const partnerstackTransactionKey = (c: Conversion): string => {
   return key.slice(0, 255);
 };
 
-/**
- * PartnerStack knows a customer only if our CUSTOMER_IDENTITY created it (POST /customers needs
- * a partner_key: docs.partnerstack.com/reference/post_v2-customers-1) or PartnerStackJS did on
- * the merchant's signup (the merchant then keeps its customer_key in Stripe metadata:
- * attribution.customerKey). A transaction naming any other customer is refused
- * (docs.partnerstack.com/reference/post_v2-transactions), so a sale of one is not sent.
- */
-export const partnerstackMayKnowCustomer = (c: Conversion): boolean => Boolean(c.attribution.partnerKey || c.attribution.customerKey);
-
-export const UNKNOWN_CUSTOMER_REASON =
-  'partnerstack: PartnerStack cannot know this customer (no partner_key: nobody referred them, no customer_key: PartnerStackJS did not create them)';
-
-/*
- * Refunds and reversals are not skipped on this rule: one can lack both keys while its sale
- * carried them, and skipping it would leave a refunded sale's commission standing.
- * - Erasure nulls a customer_key that is the customer's email, in the attribution store and in
- *   stored conversions alike (libs/runtime/src/erasure/eraseCustomer.ts, the mapper's
- *   forgetErased), and keeps partner keys: a customer PartnerStackJS created under their email
- *   has, after erasure, refunds with neither key, though their sale was credited.
- * - A refund mapped before its sale's event (Stripe does not guarantee delivery order:
- *   docs.stripe.com/webhooks#event-ordering) has not got the sale's metadata keys from the store.
- * A full refund or a reversal is a DELETE by transaction key, which needs no customer at all.
- * So a refund of a skipped sale still reaches the refund gate (refundOrder.ts), finds no sale
- * row, is sent and dead-lettered on its 404: visible, where a skip could hide a lost refund.
- */
 const skipReason = (c: Conversion, d: Destination): string | null => {
   switch (c.kind) {
     case 'CUSTOMER_IDENTITY':
@@ -87,16 +62,13 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
         const mismatch = trackingMismatch(c, d.settings, 'partnerstack');
         if (mismatch) return mismatch;
       }
-      if (!partnerstackMayKnowCustomer(c)) return UNKNOWN_CUSTOMER_REASON;
       if (!partnerstackCustomerKey(c) && !c.attribution.emailSha256) return 'partnerstack: no customer key or email';
       return null;
     case 'REFUND_FULL':
     case 'REFUND_PARTIAL':
-      // Never on partnerstackMayKnowCustomer: see above.
       return null;
     case 'REVERSAL':
       // A failed charge reverses its charge-based transaction: a destination tracking invoices never had it.
-      // Never on partnerstackMayKnowCustomer, as refunds.
       return trackingMismatch(c, d.settings, 'partnerstack');
     default: {
       const _exhaustive: never = c.kind;
