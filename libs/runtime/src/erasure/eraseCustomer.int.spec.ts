@@ -25,7 +25,7 @@ describe('eraseCustomer', () => {
     occurredAt: 1_764_000_000_000, receivedAt: 1_764_000_000_000, orderId: uniqueId('cs_'), customerId: null, subscriptionId: null, chargeId: null,
     attribution: { ...NO_SOURCED_CLICKS, clickId: null, impactClickId: 'clk_1', partnerKey: null, customerKey: null, promoCode: null, emailSha256: emailSha256Of(email), productKey: null },
     attributed: true, currency: 'EUR', amountMinor: 2_500, taxMinor: 0, discountMinor: 0, lineItems: [], notBefore: 1_764_000_000_000,
-    refundId: null, orderAmountMinor: null, refundedTotalMinor: null, ...o,
+    refundId: null, orderAmountMinor: null, refundedTotalMinor: null, saleNetMinor: null, ...o,
   } as Conversion);
   const guest = conversion({});
   const someoneElse = conversion({ attribution: { ...guest.attribution, emailSha256: emailSha256Of(other) } });
