@@ -66,7 +66,7 @@ export const createEngine = (deps: EngineDeps) => {
     return groups.map(() => undefined);
   }, { maxItems: 200, maxConcurrent: 16 });
   const settleUrgent = createBatcher((items: { key: LedgerKey; s: Settlement }[]) => ledger.settle(items), { maxItems: 200, maxConcurrent: 8 });
-  const email = createBatcher((keys: { integrationId: string; customerId: string }[]) => ledger.emails(keys), { maxItems: 500, maxConcurrent: 2 });
+  const storedCustomer = createBatcher((keys: { integrationId: string; customerId: string }[]) => ledger.customers(keys), { maxItems: 500, maxConcurrent: 2 });
 
   const outcome = (job: { readonly conversion: Conversion; readonly destination: Destination }, action: DispatchOutcome['action'], attempt: number, status: DispatchStatus,
     httpStatus: number | null, error: string | null): OutputMessage => {
@@ -226,8 +226,9 @@ export const createEngine = (deps: EngineDeps) => {
       n = await fence.add(job.key);
     }
     if (n === null) return; // settled meanwhile, or taken over by another instance
-    const address = c.customerId && job.needsEmail ? await email.add({ integrationId: c.integrationId, customerId: c.customerId }) : null;
-    const built = buildRequest(c, d, { nowMs: deps.now(), email: address });
+    // Read on every attempt: a retry sees what the store learnt since (e.g. a customer.created that came late).
+    const stored = c.customerId && job.needsEmail ? await storedCustomer.add({ integrationId: c.integrationId, customerId: c.customerId }) : null;
+    const built = buildRequest(c, d, { nowMs: deps.now(), email: stored?.email ?? null, customerKey: stored?.customerKey ?? null });
     const logBase = { conversionId: c.conversionId, partner: d.type, destinationId: d.id, orderId: c.orderId, attempt: n };
     if (isSkip(built)) {
       await finish(job, [outcome(job, 'credit', n, 'skipped', null, built.skip)], { kind: 'failed', partnerStatus: null, error: `skipped: ${built.skip}` });

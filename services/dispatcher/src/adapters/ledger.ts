@@ -231,16 +231,20 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
     return rows;
   },
 
-  /** Plain emails from the attribution store, for the partners that need them; never from Kafka. */
-  async emails(keys: readonly { integrationId: string; customerId: string }[]): Promise<(string | null)[]> {
+  /**
+   * What the attribution store holds now for each customer, for the partners that need it: the
+   * plain email (never from Kafka) and the merchant's customer key, which may have arrived after
+   * the conversion was mapped (Stripe does not order webhooks).
+   */
+  async customers(keys: readonly { integrationId: string; customerId: string }[]): Promise<({ email: string | null; customerKey: string | null } | null)[]> {
     if (keys.length === 0) return [];
-    const { rows } = await pool.query<{ integration_id: string; customer_id: string; email: string | null }>(
-      `SELECT a.integration_id, a.customer_id, a.email FROM attribution_store a
+    const { rows } = await pool.query<{ integration_id: string; customer_id: string; email: string | null; customer_key: string | null }>(
+      `SELECT a.integration_id, a.customer_id, a.email, a.customer_key FROM attribution_store a
          JOIN unnest($1::text[], $2::text[]) AS k(integration_id, customer_id)
            ON a.integration_id = k.integration_id AND a.customer_id = k.customer_id`,
       [keys.map((k) => k.integrationId), keys.map((k) => k.customerId)],
     );
-    const m = new Map(rows.map((r) => [`${r.integration_id}\u0000${r.customer_id}`, r.email]));
+    const m = new Map(rows.map((r) => [`${r.integration_id}\u0000${r.customer_id}`, { email: r.email, customerKey: r.customer_key }]));
     return keys.map((k) => m.get(`${k.integrationId}\u0000${k.customerId}`) ?? null);
   },
 });

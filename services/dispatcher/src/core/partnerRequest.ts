@@ -28,6 +28,11 @@ export interface BuildContext {
   readonly nowMs: number;
   /** Plain email from the attribution store (PartnerStack, Everflow email attribution). */
   readonly email: string | null;
+  /**
+   * The customer's key in the attribution store now (PartnerStackJS's customer_key from Stripe
+   * customer metadata): a conversion mapped before its customer.created does not carry it.
+   */
+  readonly customerKey?: string | null;
 }
 
 export class DestinationConfigError extends Error {

@@ -20,7 +20,7 @@ export interface PartnerAdapter {
    * to the ledger: a reason when this destination has nothing to do with the conversion.
    */
   readonly skipReason: (c: Conversion, d: Destination) => string | null;
-  /** Whether build needs the plain email from the attribution store. */
+  /** Whether build needs the customer's row in the attribution store (plain email, current customer key), read on each attempt. */
   readonly needsEmail: (c: Conversion, d: Destination) => boolean;
   readonly build: (c: Conversion, d: Destination, ctx: BuildContext) => BuildResult;
   readonly classify: (a: PartnerAnswer, req: PartnerRequest, ctx: ClassifyContext) => ResponseClass;

@@ -55,6 +55,23 @@ describe('PartnerStack (seed 002, partner-apis.md)', () => {
     expect(r.headers.authorization).toBe(`Basic ${Buffer.from('pub:sec').toString('base64')}`);
   });
 
+  // Stripe does not order webhooks (docs.stripe.com/webhooks#event-ordering): a sale mapped before its
+  // customer.created carries no customerKey, while the identity created the PartnerStack customer under
+  // PartnerStackJS's key (post_v2-customers-1). The transaction must name that customer
+  // (customer_external_key, post_v2-transactions), read from the store on each attempt.
+  it('a transaction names the customer by the store\'s current customer key, even when its conversion was mapped without one', () => {
+    const early = aConversion({ attribution: { ...aConversion().attribution, customerKey: null } });
+    expect(partnerstackAdapter.needsEmail(early, d)).toBe(true);
+    expect(jsonOf(partnerstackRequest(early, d, { ...ctx, customerKey: 'user-42' }))).toMatchObject({ customer_external_key: 'user-42' });
+    expect(jsonOf(partnerstackRequest(early, d, { ...ctx, customerKey: null }))).toMatchObject({ customer_external_key: 'cus_9' });
+    const refund = aConversion({ kind: 'REFUND_PARTIAL', refundId: 're_1', amountMinor: 1_000, orderAmountMinor: 4_900, refundedTotalMinor: 1_000, attribution: early.attribution });
+    expect(partnerstackAdapter.needsEmail(refund, d)).toBe(true);
+    expect(jsonOf(partnerstackRequest(refund, d, { ...ctx, customerKey: 'user-42' }))).toMatchObject({ customer_external_key: 'user-42', amount: -1_000 });
+    // The identity and the transaction name one customer.
+    const identity = aConversion({ kind: 'CUSTOMER_IDENTITY', attribution: { ...aConversion().attribution, customerKey: 'user-42' } });
+    expect(jsonOf(partnerstackRequest(identity, d, { ...ctx, customerKey: 'user-42' }))).toMatchObject({ customer_key: 'user-42' });
+  });
+
   it.each([
     { name: 'identity without a partner', c: aConversion({ kind: 'CUSTOMER_IDENTITY', attribution: { ...aConversion().attribution, partnerKey: null } }), e: ctx, then: /^skip: .*partner_key/ },
     { name: 'identity whose email the store lacks', c: aConversion({ kind: 'CUSTOMER_IDENTITY' }), e: noEmail, then: /^invalid: .*email/ },

@@ -19,7 +19,10 @@ const DEFAULT_BASE_URL = 'https://api.partnerstack.com/api/v2';
  * `customer_external_key`; a transaction's `customer_key` is PartnerStack's own key for the
  * customer, which we never receive (docs.partnerstack.com/reference/post_v2-transactions).
  */
-export const partnerstackCustomerKey = (c: Conversion): string | null => c.attribution.customerKey ?? c.customerId;
+export const partnerstackCustomerKey = (c: Conversion, stored: string | null = null): string | null =>
+  // The store's key first: a sale mapped before its customer.created (Stripe does not order
+  // webhooks) carries no customerKey, while the identity created the customer under it.
+  stored ?? c.attribution.customerKey ?? c.customerId;
 
 /**
  * A refund that completes earlier refunds of its order (Stripe's refunded total before it was
@@ -77,8 +80,13 @@ const skipReason = (c: Conversion, d: Destination): string | null => {
   }
 };
 
+/**
+ * The identity needs the plain email; every POST /transactions names its customer, so it reads
+ * the store's current customer key (and the email, when there is no key at all) on each attempt.
+ */
 const needsEmail = (c: Conversion): boolean =>
-  c.kind === 'CUSTOMER_IDENTITY' || (!partnerstackCustomerKey(c) && Boolean(c.attribution.emailSha256));
+  c.kind === 'CUSTOMER_IDENTITY' ||
+  (c.kind !== 'REVERSAL' && !(isFullRefund(c) && !isNegativeTransaction(c)) && (c.customerId !== null || Boolean(c.attribution.emailSha256)));
 
 const json = (d: Destination, method: PartnerRequest['method'], path: string, action: PartnerRequest['action'], body: unknown): PartnerRequest => ({
   action,
@@ -97,8 +105,8 @@ const json = (d: Destination, method: PartnerRequest['method'], path: string, ac
  * customer (docs.partnerstack.com/reference/post_v2-transactions): ours is the external key
  * (the merchant's key, as POST /customers and PartnerStackJS set it), else the plain email.
  */
-export const partnerstackCustomerRef = (c: Conversion, email: string | null): { customer_external_key: string } | { customer_email: string } | null => {
-  const key = partnerstackCustomerKey(c);
+export const partnerstackCustomerRef = (c: Conversion, email: string | null, storedKey: string | null = null): { customer_external_key: string } | { customer_email: string } | null => {
+  const key = partnerstackCustomerKey(c, storedKey);
   if (key) return { customer_external_key: key };
   return email ? { customer_email: email } : null;
 };
@@ -122,7 +130,7 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
   if (c.kind === 'CUSTOMER_IDENTITY') {
     if (!ctx.email) return { invalid: 'partnerstack: the attribution store has no email for this customer' };
     return json(d, 'POST', '/customers', 'identify', {
-      customer_key: partnerstackCustomerKey(c),
+      customer_key: partnerstackCustomerKey(c, ctx.customerKey ?? null),
       email: ctx.email,
       partner_key: c.attribution.partnerKey,
       provider_key: c.customerId,
@@ -133,7 +141,7 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
     const key = c.orderId.length >= 4 ? c.orderId : `order_${c.orderId}`;
     return json(d, 'DELETE', `/transactions/${encodeURIComponent(key)}`, c.kind === 'REVERSAL' ? 'reverse' : 'refund', undefined);
   }
-  const customer = partnerstackCustomerRef(c, ctx.email);
+  const customer = partnerstackCustomerRef(c, ctx.email, ctx.customerKey ?? null);
   if (!customer) return { invalid: 'partnerstack: no customer key, and the attribution store has no email' };
   const refund = c.kind === 'REFUND_PARTIAL' || c.kind === 'REFUND_FULL';
   const productKey = c.attribution.productKey ?? optionalSetting(d.settings, 'productKey');
