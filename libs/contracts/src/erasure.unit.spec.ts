@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  emailSha256Of, erasureSubjectOfCustomer, erasureSubjectOfEmail, isConversionOf, withoutPersonalData, type ErasedPerson,
+  emailSha256Of, erasureIndexOf, erasureSubjectOfCustomer, erasureSubjectOfEmail, isConversionOf, withoutPersonalData, type ErasedPerson,
 } from './erasure.js';
 import type { Attribution } from './conversion.js';
 
@@ -26,6 +26,26 @@ describe('isConversionOf', () => {
     { name: 'by email hash (a checkout without a customer)', given: { customerId: null, attribution: attribution() }, then: true },
     { name: 'someone else', given: { customerId: 'cus_bob', attribution: attribution({ emailSha256: emailSha256Of('bob@example.com') }) }, then: false },
   ])('$name', ({ given, then }) => expect(isConversionOf(given, person)).toBe(then));
+});
+
+describe('erasureIndexOf: what a stored conversion is found by when its person is erased', () => {
+  const hash = emailSha256Of(email);
+  it.each([
+    { name: 'a customer with an email: the customer and the hash', given: { customerId: 'cus_ada', attribution: attribution() }, then: { customerId: 'cus_ada', emailSha256s: [hash] } },
+    { name: 'a guest checkout (no customer): the hash alone, as erasure by email finds it', given: { customerId: null, attribution: attribution() }, then: { customerId: null, emailSha256s: [hash] } },
+    { name: 'a customer without an email: the customer alone', given: { customerId: 'cus_ada', attribution: attribution({ emailSha256: null }) }, then: { customerId: 'cus_ada', emailSha256s: [] } },
+    { name: 'nothing to find it by: neither (indexed as having none)', given: { customerId: null, attribution: attribution({ emailSha256: null }) }, then: { customerId: null, emailSha256s: [] } },
+    {
+      name: 'a customer key that is the same email: one hash, compared trimmed and lower-cased',
+      given: { customerId: null, attribution: attribution({ customerKey: ` ${email.toUpperCase()} ` }) }, then: { customerId: null, emailSha256s: [hash] },
+    },
+    {
+      name: 'a customer key or client reference that is an email, without an email hash: their hashes (they can reach a partner request)',
+      given: { customerId: null, attribution: attribution({ emailSha256: null, customerKey: email, clientReferenceId: 'bob@example.com' }) },
+      then: { customerId: null, emailSha256s: [hash, emailSha256Of('bob@example.com')] },
+    },
+    { name: 'merchant ids that are not emails add nothing', given: { customerId: null, attribution: attribution({ customerKey: 'ck_42', clientReferenceId: 'user_42' }) }, then: { customerId: null, emailSha256s: [hash] } },
+  ])('$name', ({ given, then }) => expect(erasureIndexOf(given)).toEqual(then));
 });
 
 describe('withoutPersonalData', () => {

@@ -1,4 +1,4 @@
-import { outcomeKey, type Conversion, type DeadLetter, type DispatchOutcome, type DispatchStatus } from '@sas/contracts';
+import { erasureIndexOf, outcomeKey, type Conversion, type DeadLetter, type DispatchOutcome, type DispatchStatus } from '@sas/contracts';
 import type { Destination, Logger } from '@sas/runtime';
 import { buildRequest, classifyFor, followUpFor, inDoubtNote, partnerDedupes, planDispatch, redactRequest, refundsAfterSale, refundsSetTotal } from './core/buildRequest.js';
 import { actionOf } from './core/dispatchAction.js';
@@ -334,7 +334,7 @@ export const createEngine = (deps: EngineDeps) => {
         if (leased) reserved.set(d.id, taken + 1);
         planned.push({
           job: { key, keyStr: keyString(key), conversion: c, frame, destination: d, needsEmail: plan.needsEmail },
-          row: { ...key, conversionId: c.conversionId, destinationType: d.type, frame, leased, refundRank: refundRank(c) },
+          row: { ...key, conversionId: c.conversionId, destinationType: d.type, frame, leased, refundRank: refundRank(c), erasure: erasureIndexOf(c) },
           lane,
         });
       }

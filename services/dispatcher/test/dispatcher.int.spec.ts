@@ -127,6 +127,9 @@ describe('dispatcher', () => {
     expect(JSON.parse(rows[0].dry_run_request.body)).toMatchObject({ customer_external_key: customerId, amount: 4_900, key: sale.orderId });
     const identityDry = await pool.query(`SELECT dry_run_request FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2`, [id('dry'), customerId]);
     expect(JSON.parse(identityDry.rows[0].dry_run_request.body).email).toBe('[redacted]');
+    // Every row is indexed for erasure (migration 0038): its customer and its email hash, so an erasure finds it without a byte search.
+    const indexed = await pool.query(`SELECT DISTINCT customer_id, email_sha256s FROM dispatch_ledger WHERE integration_id = $1 AND order_id = $2`, [integrationId, sale.orderId]);
+    expect(indexed.rows).toEqual([{ customer_id: customerId, email_sha256s: [sha256(email)] }]);
 
     // The partner that never answers: retried on schedule, then dead-lettered; nothing else waited for it.
     const hungDlq = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === sale.conversionId && d.destinationId === id('hanging')), { what: 'hanging partner dead-lettered', timeoutMs: 30_000 });

@@ -44,7 +44,9 @@ interface StoreRow { customer_id: string; email: string | null; email_sha256: st
  * answers and dry-run requests lose any copy of the email or hash, and `erased_customers`
  * remembers the subjects so the mapper writes none of it back on a replay or a backfill.
  * Money, ids, clicks and partner keys stay, so a held refund still reaches every partner.
- * Idempotent: a second call finds nothing left and reports `alreadyErased`.
+ * Idempotent: a second call finds nothing left and reports `alreadyErased`. The ledger's rows
+ * are found by index (its cost is the person's rows, not the ledger's: the mapper runs this
+ * inline for customer.deleted); only rows written before migration 0038 are read by bytes.
  *
  * The tables are the mapper's, the dispatcher's and the scheduler's: this function is the one
  * interface through which anything else (the admin API, the mapper's customer.deleted) changes
@@ -108,7 +110,7 @@ export const eraseCustomer = async (db: pg.PoolClient, frames: FrameRewriter, re
         AND (email IS NOT NULL OR email_sha256 IS NOT NULL OR lower(trim(customer_key)) = ANY($3::text[]) OR lower(trim(client_reference_id)) = ANY($3::text[]))`,
     [id, [...keys], [...emails]]);
 
-  // 4. Stored frames: found by their bytes (Avro keeps strings as UTF-8), decoded to be sure.
+  // 4. Stored frames, decoded to be sure before they are rewritten.
   const person: ErasedPerson = { customerIds: keys, emailSha256s: hashes };
   const needles = [...keys, ...hashes];
   const scrubConversion = (c: Conversion): Conversion | null => {
@@ -116,30 +118,52 @@ export const eraseCustomer = async (db: pg.PoolClient, frames: FrameRewriter, re
     const scrubbed = withoutPersonalData(c);
     return JSON.stringify(scrubbed.attribution) === JSON.stringify(c.attribution) ? null : scrubbed;
   };
-  const frameHas = (col: string) =>
-    `EXISTS (SELECT 1 FROM unnest($2::text[]) AS n WHERE position(convert_to(n, 'UTF8') IN ${col}) > 0)`;
+  // Found by their bytes (Avro keeps strings as UTF-8): `param` is the text[] of needles.
+  const frameHas = (col: string, param: string) =>
+    `EXISTS (SELECT 1 FROM unnest(${param}::text[]) AS n WHERE position(convert_to(n, 'UTF8') IN ${col}) > 0)`;
+  // The ledger's rows of the person, by index (migration 0038: the dispatcher writes each row's
+  // customer and email hashes, erasureIndexOf). Rows written before it (or by an older
+  // dispatcher) have both columns NULL and are still found by a byte search of their frame,
+  // partner answer and dry run, restricted to them (index dispatch_ledger_erasure_unindexed), so
+  // nothing is missed and the search no longer grows with the ledger. Locked once found.
   let ledgerRows = 0;
-  const ledger = await db.query<{ destination_id: string; order_id: string; action: string; conversion_frame: Buffer | null; last_error: string | null; dry_run_request: unknown }>(
-    `SELECT destination_id, order_id, action, conversion_frame, last_error, dry_run_request FROM dispatch_ledger
-      WHERE integration_id = $1 AND ((conversion_frame IS NOT NULL AND ${frameHas('conversion_frame')})
-        OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS n WHERE strpos(lower(coalesce(last_error, '') || coalesce(dry_run_request::text, '')), n) > 0))
-      FOR UPDATE`,
-    [id, needles, [...emails, ...hashes]]);
+  const ledger = await db.query<{
+    destination_id: string; order_id: string; action: string; conversion_frame: Buffer | null; last_error: string | null; dry_run_request: unknown;
+    email_sha256s: string[] | null;
+  }>(
+    `WITH found AS (
+       SELECT destination_id, order_id, action FROM dispatch_ledger WHERE integration_id = $1 AND customer_id = ANY($2::text[])
+       UNION
+       SELECT destination_id, order_id, action FROM dispatch_ledger WHERE integration_id = $1 AND email_sha256s && $3::text[]
+       UNION
+       SELECT destination_id, order_id, action FROM dispatch_ledger
+        WHERE integration_id = $1 AND customer_id IS NULL AND email_sha256s IS NULL
+          AND ((conversion_frame IS NOT NULL AND ${frameHas('conversion_frame', '$4')})
+            OR EXISTS (SELECT 1 FROM unnest($5::text[]) AS n WHERE strpos(lower(coalesce(last_error, '') || coalesce(dry_run_request::text, '')), n) > 0))
+     )
+     SELECT l.destination_id, l.order_id, l.action, l.conversion_frame, l.last_error, l.dry_run_request, l.email_sha256s
+       FROM dispatch_ledger l JOIN found f ON l.destination_id = f.destination_id AND l.order_id = f.order_id AND l.action = f.action
+      WHERE l.integration_id = $1
+        FOR UPDATE OF l`,
+    [id, [...keys], [...hashes], needles, [...emails, ...hashes]]);
   for (const r of ledger.rows) {
     const frame = r.conversion_frame ? await frames.rewrite(r.conversion_frame, scrubConversion) : null;
     const lastError = scrubText(r.last_error, [...emails, ...hashes]);
     const dryRun = r.dry_run_request === null ? null : scrubText(JSON.stringify(r.dry_run_request), [...emails, ...hashes]);
-    if (!frame && lastError === null && dryRun === null) continue;
+    // The index holds the hashes too: they go as they go from the frame (the customer id stays).
+    const keptHashes = r.email_sha256s?.filter((h) => !hashes.has(h)) ?? null;
+    const index = keptHashes !== null && keptHashes.length !== r.email_sha256s!.length ? keptHashes : null;
+    if (!frame && lastError === null && dryRun === null && index === null) continue;
     await db.query(
       `UPDATE dispatch_ledger SET conversion_frame = coalesce($5, conversion_frame), last_error = coalesce($6, last_error),
-              dry_run_request = coalesce($7::jsonb, dry_run_request)
+              dry_run_request = coalesce($7::jsonb, dry_run_request), email_sha256s = coalesce($8::text[], email_sha256s)
         WHERE integration_id = $1 AND destination_id = $2 AND order_id = $3 AND action = $4`,
-      [id, r.destination_id, r.order_id, r.action, frame, lastError, dryRun]);
+      [id, r.destination_id, r.order_id, r.action, frame, lastError, dryRun, index]);
     ledgerRows++;
   }
   let heldConversions = 0;
   const held = await db.query<{ namespace: string; conversion_id: string; record_value: Buffer }>(
-    `SELECT namespace, conversion_id, record_value FROM held_conversions WHERE integration_id = $1 AND ${frameHas('record_value')} FOR UPDATE`, [id, needles]);
+    `SELECT namespace, conversion_id, record_value FROM held_conversions WHERE integration_id = $1 AND ${frameHas('record_value', '$2')} FOR UPDATE`, [id, needles]);
   for (const r of held.rows) {
     const frame = await frames.rewrite(r.record_value, scrubConversion);
     if (!frame) continue;

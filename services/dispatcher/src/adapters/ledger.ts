@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ErasureIndex } from '@sas/contracts';
 import type { PartnerRequest } from '../core/partnerRequest.js';
 import { decideOrderAction, type RefundOrderDecision, type SaleRow, type SiblingRefund } from '../core/refundOrder.js';
 
@@ -20,6 +21,8 @@ export interface NewJob extends LedgerKey {
   readonly leased: boolean;
   /** Refunds: the refunded total this one brings the order to (refundRank), else null. */
   readonly refundRank: number | null;
+  /** What erasure finds the row by (erasureIndexOf of its conversion; migration 0038). */
+  readonly erasure: ErasureIndex;
 }
 
 export interface ClaimedJob extends LedgerKey {
@@ -71,16 +74,22 @@ export const createLedger = (pool: pg.Pool, p: { scope: string; owner: string; l
   async insert(jobs: readonly NewJob[]): Promise<Set<string>> {
     if (jobs.length === 0) return new Set();
     const { rows } = await pool.query<LedgerKey>(
+      // A row's email hashes travel as a JSON array (unnest flattens an array of arrays).
       `INSERT INTO dispatch_ledger (integration_id, destination_id, order_id, action, conversion_id, status, scope,
-                                    destination_type, conversion_frame, next_attempt_at, lease_owner, lease_until, refund_rank)
+                                    destination_type, conversion_frame, next_attempt_at, lease_owner, lease_until, refund_rank,
+                                    customer_id, email_sha256s)
        SELECT k.integration_id, k.destination_id, k.order_id, k.action, k.conversion_id, 'pending', $9, k.destination_type, k.frame, now(),
-              CASE WHEN k.leased THEN $10 END, CASE WHEN k.leased THEN now() + make_interval(secs => $11) END, k.refund_rank
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[], $12::int8[])
-              AS k(integration_id, destination_id, order_id, action, conversion_id, destination_type, frame, leased, refund_rank)
+              CASE WHEN k.leased THEN $10 END, CASE WHEN k.leased THEN now() + make_interval(secs => $11) END, k.refund_rank,
+              k.customer_id, ARRAY(SELECT jsonb_array_elements_text(k.email_sha256s))
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bool[], $12::int8[],
+                     $13::text[], $14::jsonb[])
+              AS k(integration_id, destination_id, order_id, action, conversion_id, destination_type, frame, leased, refund_rank,
+                   customer_id, email_sha256s)
        ON CONFLICT DO NOTHING
        RETURNING integration_id AS "integrationId", destination_id AS "destinationId", order_id AS "orderId", action`,
       [...cols(jobs), jobs.map((j) => j.conversionId), jobs.map((j) => j.destinationType), jobs.map((j) => j.frame),
-        jobs.map((j) => j.leased), p.scope, p.owner, p.leaseMs / 1000, jobs.map((j) => j.refundRank)],
+        jobs.map((j) => j.leased), p.scope, p.owner, p.leaseMs / 1000, jobs.map((j) => j.refundRank),
+        jobs.map((j) => j.erasure.customerId), jobs.map((j) => JSON.stringify(j.erasure.emailSha256s))],
     );
     return new Set(rows.map(keyString));
   },
