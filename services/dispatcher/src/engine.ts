@@ -235,9 +235,16 @@ export const createEngine = (deps: EngineDeps) => {
       return;
     }
     if (isUnsendable(built)) {
-      log.warn({ ...logBase, error: built.invalid }, 'conversion dead-lettered');
       const action = planDispatch(c, d);
       const a = 'action' in action ? action.action : 'credit';
+      const later = built.retriable ? decideRetry(deps.retrySchedule, n, deps.random(), null) : ({ giveUp: true } as const);
+      if ('retryInMs' in later) {
+        log.warn({ ...logBase, nextDelayMs: later.retryInMs, error: built.invalid }, 'not sendable yet');
+        await finish(job, [outcome(job, a, n, 'retrying', null, built.invalid)],
+          { kind: 'retry', partnerStatus: null, error: built.invalid, delayMs: later.retryInMs, mayHaveLanded: false });
+        return;
+      }
+      log.warn({ ...logBase, error: built.invalid }, 'conversion dead-lettered');
       await finish(job, [outcome(job, a, n, 'failed', null, built.invalid), deadLetter(job, a, built.invalid, null, n)],
         { kind: 'failed', partnerStatus: null, error: built.invalid });
       return;

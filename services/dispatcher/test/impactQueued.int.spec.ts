@@ -75,6 +75,9 @@ describe('impact: a queued submission is followed until it settles', () => {
     status: string; last_error: string | null; queued_uri: string | null; follow_checks: number; attempts: number;
   }>(`SELECT status, last_error, queued_uri, follow_checks, attempts FROM dispatch_ledger WHERE destination_id = $1 AND order_id = $2 AND action = $3`,
     [dest, orderId, action])).rows[0];
+  /** The outcome is published before the ledger settles: wait for the row to reach its status. */
+  const settledRow = (orderId: string, action: string, status: string, dest = destination) =>
+    waitFor(async () => { const r = await ledgerRow(orderId, action, dest); return r?.status === status ? r : undefined; }, { what: `${orderId} ${action} ${status} in the ledger` });
   const final = (c: Conversion) => waitFor(() => watch.outcomes.find((o) => o.conversionId === c.conversionId && ['sent', 'duplicate', 'failed'].includes(o.status)),
     { what: `final outcome of ${c.conversionId}` });
 
@@ -104,7 +107,7 @@ describe('impact: a queued submission is followed until it settles', () => {
     const dlq = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === sale.conversionId), { what: 'sale dead letter' });
     expect(dlq).toMatchObject({ action: 'credit', reason, attempts: 1 });
     // What `sas status` counts and shows: a failed row with impact's reason; it no longer follows (a requeue sends anew).
-    expect(await ledgerRow(sale.orderId, 'credit')).toMatchObject({ status: 'failed', last_error: reason, queued_uri: null, follow_checks: 0 });
+    expect(await settledRow(sale.orderId, 'credit', 'failed')).toMatchObject({ status: 'failed', last_error: reason, queued_uri: null, follow_checks: 0 });
 
     const refundDlq = await waitFor(() => watch.deadLetters.find((d) => d.conversionId === refund.conversionId), { what: 'refund dead letter' });
     expect(refundDlq.reason).toContain(`the sale of order ${sale.orderId} was never credited to this destination (${reason})`);
@@ -126,7 +129,7 @@ describe('impact: a queued submission is followed until it settles', () => {
     impact.holdSubmissions(false);
     impact.settleSubmission(sub.batchId);
     expect(await final(sale)).toMatchObject({ status: 'sent', action: 'credit' });
-    expect(await ledgerRow(sale.orderId, 'credit')).toMatchObject({ status: 'sent', queued_uri: null });
+    expect(await settledRow(sale.orderId, 'credit', 'sent')).toMatchObject({ status: 'sent', queued_uri: null });
     expect(impact.credits.get(`10:${sale.orderId}`)).toBe(49);
 
     // The refund went out after the sale was processed; its own submission (processed at once now) is followed to sent as well.
@@ -151,7 +154,8 @@ describe('impact: a queued submission is followed until it settles', () => {
     impact.settleSubmission(sub.batchId);
     dispatcher = await start();
     expect(await final(sale)).toMatchObject({ status: 'sent', action: 'credit' });
-    expect(await ledgerRow(sale.orderId, 'credit')).toMatchObject({ status: 'sent', attempts: 1 });
+    // The outcome is published before the ledger settles: wait for the settle, then hold it.
+    expect(await settledRow(sale.orderId, 'credit', 'sent')).toMatchObject({ status: 'sent', attempts: 1 });
     // One POST in all: the new instance followed the stored URI instead of sending the conversion again.
     expect(impact.submissions.filter((s) => s.fields.OrderId === sale.orderId)).toHaveLength(1);
     expect(impact.duplicates()).toBe(0);
@@ -166,7 +170,7 @@ describe('impact: a queued submission is followed until it settles', () => {
     expect(out).toMatchObject({ status: 'failed', action: 'credit' });
     expect(out.error).toBe(`gave up following impact submission /Advertisers/IRsid/APISubmissions/${sub.batchId}: still In Progress after 3 checks over 150 ms; not known to be credited, check it in impact`);
     expect(await waitFor(() => watch.deadLetters.find((d) => d.conversionId === sale.conversionId), { what: 'dead letter' })).toMatchObject({ reason: out.error });
-    expect(await ledgerRow(sale.orderId, 'credit', giveUpDestination)).toMatchObject({ status: 'failed', last_error: out.error, queued_uri: null });
+    expect(await settledRow(sale.orderId, 'credit', 'failed', giveUpDestination)).toMatchObject({ status: 'failed', last_error: out.error, queued_uri: null });
     impact.holdSubmissions(false);
   });
 });

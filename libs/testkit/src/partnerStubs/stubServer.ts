@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 export interface Faults {
   /** Probability of a 5xx (500/502/503). */
   readonly errorRate?: number;
+  /** Answer the next N requests with a 5xx, then none: a fault a test can time exactly. */
+  readonly failNext?: number;
   /** Probability of a 429 with Retry-After. */
   readonly rateLimitRate?: number;
   /** Retry-After seconds on 429 (and on 503 when set). */
@@ -97,7 +99,9 @@ export const startStubServer = async (
       stats.faults429++;
       return send(rateLimited(faults.retryAfterSec ?? 1));
     }
-    if (Math.random() < (faults.errorRate ?? 0)) {
+    const failThis = (faults.failNext ?? 0) > 0;
+    if (failThis) faults = { ...faults, failNext: (faults.failNext ?? 0) - 1 };
+    if (failThis || Math.random() < (faults.errorRate ?? 0)) {
       stats.faults5xx++;
       const status = [500, 502, 503][Math.floor(Math.random() * 3)]!;
       return send({ status, body: { message: 'injected failure' }, ...(status === 503 && faults.retryAfterSec ? { headers: { 'retry-after': retryAfter } } : {}) });

@@ -14,9 +14,15 @@ export interface NotApplicable {
   readonly skip: string;
 }
 
-/** A conversion the destination should take but cannot be sent as it is: dead-lettered, never retried. */
+/**
+ * A conversion the destination should take but cannot be sent as it is: dead-lettered. Never
+ * retried, unless `retriable`: what is missing may still arrive (the attribution store learns a
+ * customer's email from an event the mapper handles later, or writes it after a crash), so the
+ * row is retried on the schedule like a failed send, then dead-lettered.
+ */
 export interface Unsendable {
   readonly invalid: string;
+  readonly retriable?: boolean;
 }
 
 export type BuildResult = PartnerRequest | NotApplicable | Unsendable;

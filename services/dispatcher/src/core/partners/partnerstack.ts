@@ -128,7 +128,7 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
   const skip = skipReason(c, d);
   if (skip) return { skip };
   if (c.kind === 'CUSTOMER_IDENTITY') {
-    if (!ctx.email) return { invalid: 'partnerstack: the attribution store has no email for this customer' };
+    if (!ctx.email) return { invalid: 'partnerstack: the attribution store has no email for this customer', retriable: true };
     return json(d, 'POST', '/customers', 'identify', {
       customer_key: partnerstackCustomerKey(c, ctx.customerKey ?? null),
       email: ctx.email,
@@ -142,7 +142,7 @@ export const partnerstackRequest = (c: Conversion, d: Destination, ctx: BuildCon
     return json(d, 'DELETE', `/transactions/${encodeURIComponent(key)}`, c.kind === 'REVERSAL' ? 'reverse' : 'refund', undefined);
   }
   const customer = partnerstackCustomerRef(c, ctx.email, ctx.customerKey ?? null);
-  if (!customer) return { invalid: 'partnerstack: no customer key, and the attribution store has no email' };
+  if (!customer) return { invalid: 'partnerstack: no customer key, and the attribution store has no email', retriable: true };
   const refund = c.kind === 'REFUND_PARTIAL' || c.kind === 'REFUND_FULL';
   const productKey = c.attribution.productKey ?? optionalSetting(d.settings, 'productKey');
   const categoryKey = optionalSetting(d.settings, 'categoryKey');
