@@ -129,6 +129,23 @@ export const createEngine = (deps: EngineDeps) => {
    * with the partner's reason, dead-lettered), gave up following (the same, saying so), or look
    * again later (the row stays pending in the ledger, so a restart resumes it).
    */
+  /**
+   * One request to the partner; its answer (or why there was none) and the wait it asks for,
+   * reported to the destination's lane (rate limit, breaker) before anything else happens.
+   */
+  const sendThroughLane = async (req: PartnerRequest, d: Destination, lane: Lane) => {
+    let answer: PartnerAnswer | null = null;
+    let failure: string | null = null;
+    try {
+      answer = await deps.send(req, d.id);
+    } catch (err) {
+      failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    const waitMs = answer ? partnerWaitMs(answer, deps.now()) : null;
+    lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? waitMs : null);
+    return { answer, failure, waitMs };
+  };
+
   const followUp = async (job: Job, lane: Lane, release: () => void, uri: string): Promise<void> => {
     const d = job.destination;
     const c = job.conversion;
@@ -152,15 +169,7 @@ export const createEngine = (deps: EngineDeps) => {
       await dead((err as Error).message, null);
       return;
     }
-    let answer: PartnerAnswer | null = null;
-    let failure: string | null = null;
-    try {
-      answer = await deps.send(req, d.id);
-    } catch (err) {
-      failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
-    }
-    const ra = answer ? partnerWaitMs(answer, deps.now()) : null;
-    lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
+    const { answer, failure, waitMs: ra } = await sendThroughLane(req, d, lane);
     release();
     const decision = f.decide({ uri, answer, failure, checksDone: fenced.check, schedule });
     const httpStatus = answer?.status ?? null;
@@ -270,19 +279,11 @@ export const createEngine = (deps: EngineDeps) => {
       return;
     }
 
-    let answer: PartnerAnswer | null = null;
-    let failure: string | null = null;
-    try {
-      answer = await deps.send(built, d.id);
-    } catch (err) {
-      failure = err instanceof SendError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
-    }
+    const { answer, failure, waitMs: ra } = await sendThroughLane(built, d, lane);
     const cls = answer
       ? classifyFor(d.type)(answer, built, { mayHaveReached: reversalDone ?? n > 1, partnerDedupes: partnerDedupes(d) })
       : ({ ok: false, retriable: true, error: failure ?? 'no answer' } as const);
     const httpStatus = answer?.status ?? null;
-    const ra = answer ? partnerWaitMs(answer, deps.now()) : null;
-    lane.report(answer !== null && !isRetriableStatus(answer.status), answer && (answer.status === 429 || answer.status === 503) ? ra : null);
     // The partner has answered: its concurrency slot is free while the outcome and the settle are written.
     release();
 
